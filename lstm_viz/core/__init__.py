@@ -1,0 +1,1 @@
+"""The Qt-free engine: config, tasks, models, exact internals, trainer, run files."""

@@ -1,0 +1,202 @@
+"""RunConfig: everything that defines a run, validated, immutable.
+
+Bad values raise ConfigError with a one-line message that says what is wrong and
+what to do; the CLI prints it with exit code 2, the GUI shows it in the window.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+PRESET_DIR = Path(__file__).resolve().parent.parent.parent / "assets" / "presets"
+
+TASKS = ("sine", "chars", "adding")
+CELLS = ("lstm", "gru", "rnn")
+OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad")
+CLIP_MODES = ("off", "norm", "value")
+BUILTIN_TEXTS = ("hihello", "names")
+
+# Generous upper bounds: beyond them a 2-core laptop stops being interactive.
+MAX_HIDDEN = 2048
+MAX_LAYERS = 8
+MAX_BATCH = 4096
+MAX_SEQ_LEN = 5000
+
+
+class ConfigError(ValueError):
+    """A setting is wrong; the message is one line meant for the user."""
+
+
+@dataclass(frozen=True)
+class Clip:
+    """Gradient clipping: off, by global norm (Pascanu et al. 2013) or by value."""
+
+    mode: str = "off"
+    threshold: float = 1.0
+
+    @classmethod
+    def parse(cls, text: str) -> Clip:
+        """'off', 'norm:1.0' or 'value:5' -> Clip."""
+        text = str(text).strip().lower()
+        if text == "off":
+            return cls("off")
+        mode, sep, number = text.partition(":")
+        if not sep or mode not in ("norm", "value"):
+            raise ConfigError(f"clip '{text}' is not understood; use off, norm:THRESHOLD or value:THRESHOLD (e.g. norm:1.0)")
+        try:
+            threshold = float(number)
+        except ValueError:
+            raise ConfigError(f"clip threshold '{number}' is not a number; use e.g. {mode}:1.0") from None
+        clip = cls(mode, threshold)
+        clip.validate()
+        return clip
+
+    def validate(self) -> None:
+        if self.mode not in CLIP_MODES:
+            raise ConfigError(f"clip mode '{self.mode}' is unknown; use one of {', '.join(CLIP_MODES)}")
+        if self.mode != "off" and not (self.threshold > 0 and self.threshold < float("inf")):
+            raise ConfigError(f"clip threshold must be a positive number, got {self.threshold}")
+
+    def __str__(self) -> str:
+        return "off" if self.mode == "off" else f"{self.mode}:{self.threshold:g}"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    # task
+    task: str = "sine"
+    text: str = "hihello"  # chars task: "hihello", "names" or a path to a UTF-8 text file
+    noise: float = 0.0  # sine: std of Gaussian noise added to the inputs
+    sine_periods: tuple[float, float] = (10.0, 40.0)  # sine: period range in timesteps
+    # model
+    cell: str = "lstm"
+    hidden: int = 16
+    layers: int = 1
+    bidirectional: bool = False
+    forget_bias: float = 1.0  # LSTM: bias_ih + bias_hh of the forget gate at init
+    recurrent_gain: float = 0.0  # >0: W_hh initialised orthogonal times this gain; 0: torch default
+    # optimisation
+    optimizer: str = "adam"
+    lr: float = 1e-2
+    momentum: float = 0.9  # SGD only
+    batch: int = 32
+    seq_len: int = 50
+    clip: Clip = field(default_factory=Clip)
+    steps: int = 1000  # default length of a headless run
+    seed: int = 0
+    # view
+    temperature: float = 1.0  # chars: sampling temperature
+
+    def __post_init__(self) -> None:
+        if isinstance(self.clip, str):
+            object.__setattr__(self, "clip", Clip.parse(self.clip))
+        elif isinstance(self.clip, dict):
+            object.__setattr__(self, "clip", Clip(**self.clip))
+        if isinstance(self.sine_periods, list):
+            object.__setattr__(self, "sine_periods", tuple(self.sine_periods))
+        self.validate()
+
+    def validate(self) -> None:
+        _choice("task", self.task, TASKS)
+        _choice("cell", self.cell, CELLS)
+        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _integer("hidden", self.hidden, 1, MAX_HIDDEN)
+        _integer("layers", self.layers, 1, MAX_LAYERS)
+        _integer("batch", self.batch, 1, MAX_BATCH)
+        _integer("seq_len", self.seq_len, 2, MAX_SEQ_LEN)
+        _integer("steps", self.steps, 0, 10**9)
+        _integer("seed", self.seed, 0, 2**63 - 1)
+        _number("lr", self.lr, low=0.0, low_open=True)
+        _number("momentum", self.momentum, low=0.0, high=1.0, high_open=True)
+        _number("noise", self.noise, low=0.0)
+        _number("temperature", self.temperature, low=0.0, low_open=True)
+        _number("forget_bias", self.forget_bias)
+        _number("recurrent_gain", self.recurrent_gain, low=0.0)
+        if not isinstance(self.bidirectional, bool):
+            raise ConfigError(f"bidirectional must be true or false, got {self.bidirectional!r}")
+        if not isinstance(self.text, str) or not self.text:
+            raise ConfigError("text must be 'hihello', 'names' or the path of a UTF-8 text file")
+        periods = self.sine_periods
+        if (
+            not isinstance(periods, tuple)
+            or len(periods) != 2
+            or not all(isinstance(p, (int, float)) and not isinstance(p, bool) for p in periods)
+            or not 2 <= periods[0] <= periods[1]
+        ):
+            raise ConfigError(f"sine_periods must be [shortest, longest] with 2 <= shortest <= longest, got {periods!r}")
+        if not isinstance(self.clip, Clip):
+            raise ConfigError(f"clip must be off, norm:THRESHOLD or value:THRESHOLD, got {self.clip!r}")
+        self.clip.validate()
+
+    def replace(self, **changes) -> RunConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["clip"] = str(self.clip)
+        data["sine_periods"] = list(self.sine_periods)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "config") -> RunConfig:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source} must be a JSON object of settings, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known - {"name", "description"})
+        if unknown:
+            raise ConfigError(f"{source}: unknown setting '{unknown[0]}'; known settings: {', '.join(sorted(known))}")
+        settings = {k: v for k, v in data.items() if k in known}
+        try:
+            return cls(**settings)
+        except ConfigError as error:
+            raise ConfigError(f"{source}: {error}") from None
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"{source}: {error}") from None
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in PRESET_DIR.glob("*.json"))
+
+
+def load_preset(name_or_path: str) -> RunConfig:
+    """A preset by name (assets/presets/NAME.json) or by path to a JSON file."""
+    path = Path(name_or_path)
+    if not (path.suffix == ".json" or path.exists()):
+        path = PRESET_DIR / f"{name_or_path}.json"
+        if not path.exists():
+            raise ConfigError(f"unknown preset '{name_or_path}'; choose one of {', '.join(preset_names())} or give a path to a .json file")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"preset file '{path}' does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read preset '{path}': {error}") from None
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"preset '{path}' is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
+    return RunConfig.from_dict(data, source=f"preset '{path.stem}'")
+
+
+def _choice(name: str, value, options) -> None:
+    if value not in options:
+        raise ConfigError(f"{name} '{value}' is unknown; use one of {', '.join(options)}")
+
+
+def _integer(name: str, value, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name} must be a whole number, got {value!r}")
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+
+
+def _number(name: str, value, low=None, high=None, low_open=False, high_open=False) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or abs(value) == float("inf"):
+        raise ConfigError(f"{name} must be a finite number, got {value!r}")
+    if low is not None and (value < low or (low_open and value == low)):
+        bound = "greater than" if low_open else "at least"
+        raise ConfigError(f"{name} must be {bound} {low:g}, got {value:g}")
+    if high is not None and (value > high or (high_open and value == high)):
+        bound = "less than" if high_open else "at most"
+        raise ConfigError(f"{name} must be {bound} {high:g}, got {value:g}")

@@ -1,0 +1,235 @@
+"""Exact per-timestep internals of a fused recurrent model, and gradients through time.
+
+Training runs on torch's fused nn.LSTM / nn.GRU / nn.RNN, which hides its gates.
+Given one layer's input x and its outputs (what the fused module returned), every
+step's gate pre-activations follow from one batched matmul over [h0, out[:-1]]:
+
+    z = x W_ih^T + h_prev W_hh^T + b                      (T, G*H)
+
+and the LSTM cell from its linear recurrence c_t = f_t c_{t-1} + i_t g_t. The
+gradients of the probe loss through time come from the BPTT recurrence over these
+gates, a few small mat-vecs per step. Everything here is numpy; tests check
+it against the fused modules' outputs and against autograd.
+It works in float32 like the modules themselves (float64 would cost 2-4x for nothing
+the plots can show; the tests hold it to 1e-5 of a float64 autograd reference).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from threadpoolctl import ThreadpoolController
+
+from lstm_viz.core.snapshot import GRADIENT_NAMES, STATE_NAMES, Trace, frozen_array
+
+# numpy's OpenBLAS threads spin between the probe's small matmuls and fight torch's
+# threads for the two cores: one thread makes the whole probe ~3x faster here.
+ThreadpoolController().select(internal_api="openblas").limit(limits=1)
+
+
+def probe_trace(model, task) -> Trace:
+    """Run the probe sequence through `model` and reconstruct everything inside it."""
+    probe_inputs, probe_targets = task.probe()
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        lstm_input = model.adapter(probe_inputs)  # (1, T, F)
+        _, _, layer_outputs = model.run(probe_inputs)  # each (1, T, D*H)
+    # Direct gradient of the probe loss w.r.t. the top layer's outputs (head + loss only).
+    top_output = layer_outputs[-1].detach().requires_grad_(True)  # (1, T, D*H)
+    with torch.enable_grad():
+        probe_outputs = model.head(top_output)  # (1, T, O)
+        loss = task.loss(probe_outputs, probe_targets)
+        (grad_top,) = torch.autograd.grad(loss, top_output)  # (1, T, D*H)
+    model.train(was_training)
+
+    layer_inputs = [lstm_input[0]] + [out[0] for out in layer_outputs[:-1]]
+    per_layer = []
+    for layer, x, out in zip(model.layers, layer_inputs, layer_outputs):
+        per_layer.append(
+            [
+                _forward(model.cell, _weights(layer, suffix), _as_numpy(x), _as_numpy(out[0]), direction, model.hidden_size)
+                for direction, suffix in enumerate(model.direction_suffixes())
+            ]
+        )
+
+    # Backward through time, top layer first; each layer hands the one below its input gradient.
+    direct = _as_numpy(grad_top[0])  # (T, D*H)
+    hidden = model.hidden_size
+    for layer_index in reversed(range(len(per_layer))):
+        grad_below = np.zeros((direct.shape[0], layer_inputs[layer_index].shape[-1]), np.float32)  # (T, F_layer)
+        for direction, steps in enumerate(per_layer[layer_index]):
+            direct_here = direct[:, direction * hidden : (direction + 1) * hidden]  # (T, H)
+            grad_pre_input = _BACKWARD[model.cell](steps, _in_order(direct_here, direction))  # (T, G*H)
+            grad_below += _in_order(grad_pre_input @ steps["weight_ih"], direction)  # (T, F_layer)
+        direct = grad_below
+
+    names = STATE_NAMES[model.cell] + GRADIENT_NAMES[model.cell]
+    quantities = {
+        name: frozen_array(
+            np.stack(
+                [np.stack([_in_order(steps[name], d) for d, steps in enumerate(layer)]) for layer in per_layer]
+            ))  # (L, D, T, H)
+        for name in names
+    }
+    return Trace(
+        cell=model.cell,
+        quantities=quantities,
+        lstm_input=frozen_array(lstm_input[0]),
+        grad_output=frozen_array(grad_top[0]),
+        probe_input=frozen_array(probe_inputs[0]),
+        probe_target=frozen_array(probe_targets[0]),
+        probe_output=frozen_array(probe_outputs[0].detach()),
+        loss=float(loss.detach()),
+        labels=_labels(task, probe_inputs),
+    )
+
+
+def _labels(task, probe_inputs):
+    labels = task.labels(probe_inputs)
+    return None if labels is None else tuple(labels)
+
+
+def _as_numpy(tensor: torch.Tensor) -> np.ndarray:
+    return tensor.detach().numpy().astype(np.float32)
+
+
+def _in_order(values: np.ndarray, direction: int) -> np.ndarray:
+    """Forward time <-> the order a direction processes it in (reversed for direction 1)."""
+    return values[::-1] if direction else values
+
+
+def _weights(layer, suffix: str) -> dict:
+    return {
+        "weight_ih": _as_numpy(getattr(layer, "weight_ih_l0" + suffix)),  # (G*H, F)
+        "weight_hh": _as_numpy(getattr(layer, "weight_hh_l0" + suffix)),  # (G*H, H)
+        "bias_ih": _as_numpy(getattr(layer, "bias_ih_l0" + suffix)),  # (G*H,)
+        "bias_hh": _as_numpy(getattr(layer, "bias_hh_l0" + suffix)),  # (G*H,)
+    }
+
+
+def _sigmoid(values: np.ndarray) -> np.ndarray:
+    return 0.5 + 0.5 * np.tanh(0.5 * values)
+
+
+def _forward(cell: str, weights: dict, x: np.ndarray, out: np.ndarray, direction: int, hidden: int) -> dict:
+    """Reconstruct one direction of one layer, in the order that direction processes time."""
+    x = _in_order(x, direction)  # (T, F)
+    hidden_out = _in_order(out[:, direction * hidden : (direction + 1) * hidden], direction)  # (T, H)
+    hidden_prev = np.vstack([np.zeros((1, hidden), np.float32), hidden_out[:-1]])  # (T, H): h0 = 0
+    pre_input = x @ weights["weight_ih"].T + weights["bias_ih"]  # (T, G*H)
+    pre_hidden = hidden_prev @ weights["weight_hh"].T + weights["bias_hh"]  # (T, G*H)
+    steps = {"weight_ih": weights["weight_ih"], "weight_hh": weights["weight_hh"], "hidden_prev": hidden_prev}
+    if cell == "lstm":
+        pre = pre_input + pre_hidden  # (T, 4H) torch order i|f|g|o
+        input_gate = _sigmoid(pre[:, :hidden])  # (T, H)
+        forget_gate = _sigmoid(pre[:, hidden : 2 * hidden])  # (T, H)
+        cell_candidate = np.tanh(pre[:, 2 * hidden : 3 * hidden])  # (T, H)
+        output_gate = _sigmoid(pre[:, 3 * hidden :])  # (T, H)
+        cell_state = np.empty_like(cell_candidate)  # (T, H)
+        previous = np.zeros(hidden, np.float32)
+        for t in range(len(cell_state)):
+            previous = forget_gate[t] * previous + input_gate[t] * cell_candidate[t]
+            cell_state[t] = previous
+        steps.update(
+            input_gate=input_gate,
+            forget_gate=forget_gate,
+            cell_candidate=cell_candidate,
+            output_gate=output_gate,
+            cell=cell_state,
+            hidden=output_gate * np.tanh(cell_state),
+        )
+    elif cell == "gru":
+        reset_gate = _sigmoid(pre_input[:, :hidden] + pre_hidden[:, :hidden])  # (T, H)
+        update_gate = _sigmoid(pre_input[:, hidden : 2 * hidden] + pre_hidden[:, hidden : 2 * hidden])  # (T, H)
+        candidate_hidden_part = pre_hidden[:, 2 * hidden :]  # (T, H): W_hn h + b_hn, gated by r
+        candidate = np.tanh(pre_input[:, 2 * hidden :] + reset_gate * candidate_hidden_part)  # (T, H)
+        steps.update(
+            reset_gate=reset_gate,
+            update_gate=update_gate,
+            candidate=candidate,
+            candidate_hidden_part=candidate_hidden_part,
+            hidden=(1 - update_gate) * candidate + update_gate * hidden_prev,
+        )
+    else:
+        steps.update(hidden=np.tanh(pre_input + pre_hidden))  # (T, H)
+    return steps
+
+
+def _lstm_backward(steps: dict, direct: np.ndarray) -> np.ndarray:
+    """BPTT through one LSTM direction; fills grad_hidden / grad_cell, returns dL/dz (T, 4H)."""
+    input_gate, forget_gate = steps["input_gate"], steps["forget_gate"]
+    cell_candidate, output_gate, cell_state = steps["cell_candidate"], steps["output_gate"], steps["cell"]
+    length, hidden = cell_state.shape
+    tanh_cell = np.tanh(cell_state)  # (T, H)
+    cell_prev = np.vstack([np.zeros((1, hidden), np.float32), cell_state[:-1]])  # (T, H)
+    # dz_t = [dc*i', dc*f', dc*g', dh*o'] with these factors:
+    factors = np.hstack(
+        [
+            cell_candidate * input_gate * (1 - input_gate),
+            cell_prev * forget_gate * (1 - forget_gate),
+            input_gate * (1 - cell_candidate**2),
+            tanh_cell * output_gate * (1 - output_gate),
+        ]
+    )  # (T, 4H)
+    hidden_to_cell = output_gate * (1 - tanh_cell**2)  # (T, H): dh_t/dc_t
+    forget_next = np.vstack([forget_gate[1:], np.zeros((1, hidden), np.float32)])  # (T, H): f_{t+1}
+    weight_hh = steps["weight_hh"]  # (4H, H)
+    grad_hidden = np.empty((length, hidden), np.float32)
+    grad_cell = np.empty((length, hidden), np.float32)
+    grad_pre = np.empty((length, 4 * hidden), np.float32)
+    grad_pre_next = np.zeros(4 * hidden, np.float32)
+    grad_cell_next = np.zeros(hidden, np.float32)
+    for t in range(length - 1, -1, -1):
+        grad_h = direct[t] + grad_pre_next @ weight_hh  # (H,)
+        grad_c = grad_h * hidden_to_cell[t] + grad_cell_next * forget_next[t]  # (H,)
+        grad_pre_next = np.concatenate((grad_c, grad_c, grad_c, grad_h)) * factors[t]  # (4H,)
+        grad_hidden[t], grad_cell[t], grad_pre[t] = grad_h, grad_c, grad_pre_next
+        grad_cell_next = grad_c
+    steps.update(grad_hidden=grad_hidden, grad_cell=grad_cell)
+    return grad_pre
+
+
+def _gru_backward(steps: dict, direct: np.ndarray) -> np.ndarray:
+    """BPTT through one GRU direction; fills grad_hidden, returns dL/d(input pre-activations) (T, 3H)."""
+    reset_gate, update_gate, candidate = steps["reset_gate"], steps["update_gate"], steps["candidate"]
+    hidden_prev, candidate_hidden_part = steps["hidden_prev"], steps["candidate_hidden_part"]
+    length, hidden = candidate.shape
+    # Every pre-activation gradient is dL/dh_t times a factor known from the forward pass.
+    grad_pre_candidate = (1 - update_gate) * (1 - candidate**2)  # (T, H) per unit of dL/dh_t
+    factors_input = np.hstack(
+        [
+            grad_pre_candidate * candidate_hidden_part * reset_gate * (1 - reset_gate),
+            (hidden_prev - candidate) * update_gate * (1 - update_gate),
+            grad_pre_candidate,
+        ]
+    )  # (T, 3H): d(pre_input)/dh_t
+    factors_hidden = factors_input.copy()
+    factors_hidden[:, 2 * hidden :] *= reset_gate  # W_hn h + b_hn enters through r
+    weight_hh = steps["weight_hh"]  # (3H, H)
+    grad_hidden = np.empty((length, hidden), np.float32)
+    through_next = np.zeros(hidden, np.float32)
+    for t in range(length - 1, -1, -1):
+        grad_h = direct[t] + through_next  # (H,)
+        grad_hidden[t] = grad_h
+        through_next = (np.tile(grad_h, 3) * factors_hidden[t]) @ weight_hh + grad_h * update_gate[t]  # (H,)
+    steps.update(grad_hidden=grad_hidden)
+    return np.tile(grad_hidden, 3) * factors_input
+
+
+def _rnn_backward(steps: dict, direct: np.ndarray) -> np.ndarray:
+    """BPTT through one tanh-RNN direction; fills grad_hidden, returns dL/dz (T, H)."""
+    hidden_out = steps["hidden"]
+    derivative = 1 - hidden_out**2  # (T, H)
+    weight_hh = steps["weight_hh"]  # (H, H)
+    grad_hidden = np.empty_like(hidden_out)
+    grad_pre = np.empty_like(hidden_out)
+    grad_pre_next = np.zeros(hidden_out.shape[1], np.float32)
+    for t in range(len(hidden_out) - 1, -1, -1):
+        grad_hidden[t] = direct[t] + grad_pre_next @ weight_hh  # (H,)
+        grad_pre_next = grad_pre[t] = grad_hidden[t] * derivative[t]  # (H,)
+    steps.update(grad_hidden=grad_hidden)
+    return grad_pre
+
+
+_BACKWARD = {"lstm": _lstm_backward, "gru": _gru_backward, "rnn": _rnn_backward}

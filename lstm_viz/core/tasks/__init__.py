@@ -1,0 +1,24 @@
+"""Tasks: sine prediction, character models, the adding problem."""
+
+from __future__ import annotations
+
+from lstm_viz.core.config import RunConfig
+from lstm_viz.core.tasks.base import Task
+
+
+def make_task(config: RunConfig) -> Task:
+    """The task a config describes; raises ConfigError on bad task input."""
+    if config.task == "sine":
+        from lstm_viz.core.tasks.sine import SineTask
+
+        return SineTask(config)
+    if config.task == "chars":
+        from lstm_viz.core.tasks.chars import CharTask
+
+        return CharTask(config)
+    from lstm_viz.core.tasks.adding import AddingTask
+
+    return AddingTask(config)
+
+
+__all__ = ["Task", "make_task"]

@@ -1,0 +1,43 @@
+"""What every task provides to the trainer, the probe and the views."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import torch
+
+
+class Task(ABC):
+    """Makes training batches and one fixed probe sequence, and scores outputs.
+
+    Inputs are what the user sees in task terms: float (B, T, F) for real-valued
+    tasks, int64 character ids (B, T) for chars. The model's input adapter turns
+    them into what enters the recurrent core.
+    """
+
+    name: str
+    input_size: int  # F: features entering the recurrent core (vocab size for chars)
+    output_size: int  # O: size of the head's output per timestep
+    vocab_size: int = 0  # >0: inputs are character ids, one-hot encoded by the model
+    baseline_loss: float  # loss of the best predictor that has no memory
+    baseline_name: str  # what that predictor is, for the plot legend
+
+    @abstractmethod
+    def make_batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """(inputs, targets) for one training step, drawn with `generator`."""
+
+    @abstractmethod
+    def probe(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The fixed probe (inputs, targets) with batch size 1; the same every call."""
+
+    @abstractmethod
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Scalar task loss of model outputs (B, T, O) against targets."""
+
+    def view(self, model, probe_outputs: torch.Tensor, temperature: float, generator: torch.Generator) -> dict:
+        """Extra task-specific numpy data for the task panel (rollout, samples...)."""
+        return {}
+
+    def labels(self, probe_inputs: torch.Tensor) -> list[str] | None:
+        """One label per probe timestep (the characters for char tasks), or None."""
+        return None

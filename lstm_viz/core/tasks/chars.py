@@ -1,0 +1,251 @@
+"""Chars: a character language model, predicting the next character of a text.
+
+The text is "hihello" (the classic toy: 'h' and 'l' are each followed by two different
+characters, so the net must remember where it is), "names" (a few thousand English
+first names, one a line, the net learns to invent new ones) or a UTF-8 text file.
+The vocabulary is the sorted set of distinct characters; inputs are int64 character
+ids (B, T), one-hot encoded by the model; outputs are logits (B, T, V).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import lstm_viz
+from lstm_viz.core.config import ConfigError, RunConfig
+from lstm_viz.core.tasks.base import Task
+
+NAMES_PATH = Path(lstm_viz.__file__).resolve().parent.parent / "assets" / "names.txt"
+HIHELLO = "hihello"
+MAX_FILE_MB = 50
+MAX_FILE_BYTES = MAX_FILE_MB * 1024 * 1024
+MAX_VOCAB = 256  # ids fit in one byte, and a one-hot input wider than this is not a toy any more
+VIEW_SAMPLE_CHARS = 120  # length of the sample shown for hihello and text files
+VIEW_NAMES = 10  # names sampled for the view in names mode
+NAME_SLACK = 10  # a sampled name may run this many characters past the longest known name
+MIN_TEMPERATURE = 1e-3  # below this, logits / temperature can overflow; it already is greedy sampling
+VISIBLE_CHARS = {"\n": "⏎", " ": "␣", "\t": "⇥", "\r": "␍"}
+
+
+class CharTask(Task):
+    name = "chars"
+    output_size = 0  # set per text: the vocabulary size
+    baseline_name = "no memory (char frequencies)"
+
+    def __init__(self, config: RunConfig) -> None:
+        self.seq_len = config.seq_len
+        self.is_names = config.text == "names"
+        if config.text == HIHELLO:
+            self.source = HIHELLO
+            self.text = HIHELLO
+        elif self.is_names:
+            self.source = "names"
+            self.text = "\n" + "\n".join(_read_names()) + "\n"  # every name sits between two newlines
+        else:
+            self.source = config.text
+            self.text = _read_text_file(config.text)
+
+        codepoints = np.frombuffer(self.text.encode("utf-32-le"), dtype=np.uint32)  # (N,)
+        distinct_codepoints = np.unique(codepoints)  # (V,) sorted, as sorted() sorts str
+        if len(distinct_codepoints) > MAX_VOCAB:
+            raise ConfigError(
+                f"text '{self.source}' has {len(distinct_codepoints)} distinct characters, over the cap of "
+                f"{MAX_VOCAB}; use a text with fewer distinct characters (e.g. plain ASCII)"
+            )
+        text_length = len(codepoints)
+        if text_length < self.seq_len + 1:
+            advice = f"set seq_len to {text_length - 1} or less" if text_length >= 3 else "use a longer text"
+            raise ConfigError(
+                f"text '{self.source}' has {text_length} characters but seq_len {self.seq_len} needs at least "
+                f"{self.seq_len + 1}; {advice}"
+            )
+        self.vocab = [chr(codepoint) for codepoint in distinct_codepoints]
+        self.char_to_id = {char: index for index, char in enumerate(self.vocab)}
+        self.vocab_size = self.input_size = self.output_size = len(self.vocab)
+        char_ids = np.searchsorted(distinct_codepoints, codepoints).astype(np.uint8)  # (N,)
+        self.text_ids = torch.from_numpy(char_ids)  # (N,) uint8: a 50 MB text stays 50 MB
+
+        char_counts = np.bincount(char_ids, minlength=self.vocab_size)  # (V,)
+        char_frequencies = char_counts / text_length  # (V,)
+        self.baseline_loss = float(-(char_frequencies * np.log(char_frequencies)).sum())
+
+        self.known_lines = frozenset(line for line in self.text.split("\n") if line)
+        self.longest_line = max((len(line) for line in self.known_lines), default=0)
+
+        probe_start = self._probe_start(torch.Generator().manual_seed(config.seed))
+        probe_window = self.text_ids[probe_start : probe_start + self.seq_len + 1].long()  # (T+1,)
+        self._probe_inputs = probe_window[:-1].unsqueeze(0)  # (1, T)
+        self._probe_targets = probe_window[1:].unsqueeze(0)  # (1, T)
+
+    def _probe_start(self, generator: torch.Generator) -> int:
+        """Names: a window starting at a newline, drawn once per seed; other texts: the beginning."""
+        if not self.is_names:
+            return 0
+        last_start = len(self.text_ids) - self.seq_len - 1
+        is_newline = self.text_ids[: last_start + 1] == self.char_to_id["\n"]  # (last_start+1,)
+        newline_positions = torch.nonzero(is_newline).flatten()  # (K,) never empty: the text starts with one
+        choice = torch.randint(0, len(newline_positions), (1,), generator=generator)  # (1,)
+        return int(newline_positions[choice])
+
+    # -- text <-> ids -------------------------------------------------------------------
+
+    def encode(self, text: str) -> torch.Tensor:
+        unknown = sorted({char for char in text if char not in self.char_to_id})
+        if unknown:
+            shown = ", ".join(repr(char) for char in unknown[:5])
+            raise ConfigError(f"characters {shown} are not in the vocabulary of text '{self.source}'")
+        return torch.tensor([self.char_to_id[char] for char in text], dtype=torch.int64)  # (len,)
+
+    def decode(self, char_ids) -> str:
+        return "".join(self.vocab[int(index)] for index in char_ids)
+
+    # -- Task protocol --------------------------------------------------------------------
+
+    def make_batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        _check_count("batch size", batch_size)
+        window_count = len(self.text_ids) - self.seq_len  # starts 0..N-T-1 leave room for T+1 chars
+        starts = torch.randint(0, window_count, (batch_size, 1), generator=generator)  # (B, 1)
+        positions = starts + torch.arange(self.seq_len + 1)  # (B, T+1)
+        windows = self.text_ids[positions].long()  # (B, T+1)
+        return windows[:, :-1].contiguous(), windows[:, 1:].contiguous()  # (B, T) each
+
+    def probe(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self._probe_inputs.clone(), self._probe_targets.clone()  # (1, T) each
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        logits = outputs.reshape(-1, outputs.shape[-1])  # (B*T, V)
+        return torch.nn.functional.cross_entropy(logits, targets.reshape(-1))
+
+    def view(self, model, probe_outputs: torch.Tensor, temperature: float, generator: torch.Generator) -> dict:
+        """names: 10 sampled names and the share of them that are new; otherwise a ~120 char sample."""
+        try:
+            if self.is_names:
+                names, new_share = self._sample_names(model, VIEW_NAMES, temperature, generator)
+                return {"sample": ", ".join(name or "∅" for name in names), "new_share": new_share}
+            start = "\n" if "\n" in self.char_to_id else self.text[0]
+            continuation = self.sample(model, 1, VIEW_SAMPLE_CHARS, temperature, generator, start=start)[0]
+            return {"sample": continuation if start == "\n" else start + continuation}
+        except _NonFiniteOutputs as error:
+            return {"sample": str(error), "new_share": float("nan")} if self.is_names else {"sample": str(error)}
+
+    def labels(self, probe_inputs: torch.Tensor) -> list[str]:
+        return [VISIBLE_CHARS.get(char, char) for char in self.decode(probe_inputs[0])]
+
+    # -- sampling -------------------------------------------------------------------------
+
+    def sample(
+        self, model, count: int, length: int, temperature: float, generator: torch.Generator, start: str = "\n"
+    ) -> list[str]:
+        """`count` strings of up to `length` sampled characters after the prompt `start`, as one batch.
+
+        In names mode each string stops before its first newline.
+        """
+        samples, _ = self._sample(model, count, length, temperature, generator, start, stop_at_newline=self.is_names)
+        return samples
+
+    def new_name_share(self, model, count: int, temperature: float, generator: torch.Generator) -> float:
+        """Share of `count` sampled lines (names) that are complete, non-empty and not in the text."""
+        return self._sample_names(model, count, temperature, generator)[1]
+
+    def _sample_names(self, model, count: int, temperature: float, generator: torch.Generator):
+        if "\n" not in self.char_to_id:
+            raise ConfigError(f"text '{self.source}' has no newlines, so it has no names to sample; use text 'names'")
+        max_length = self.longest_line + NAME_SLACK
+        names, finished = self._sample(model, count, max_length, temperature, generator, "\n", stop_at_newline=True)
+        new_names = [bool(done and name and name not in self.known_lines) for name, done in zip(names, finished)]
+        return names, sum(new_names) / count
+
+    def _sample(self, model, count, length, temperature, generator, start, stop_at_newline):
+        _check_count("sample count", count)
+        if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 0:
+            raise ConfigError(f"sample length must be a whole number of at least 0, got {length!r}")
+        if not (isinstance(temperature, (int, float)) and temperature > 0 and math.isfinite(temperature)):
+            raise ConfigError(f"temperature must be a positive number, got {temperature!r}")
+        if not start:
+            raise ConfigError("sampling needs a start text of at least one character, e.g. '\\n'")
+        temperature = max(float(temperature), MIN_TEMPERATURE)
+        prompt_ids = self.encode(start).unsqueeze(0).expand(count, -1)  # (count, P)
+        newline_id = self.char_to_id.get("\n", -1) if stop_at_newline else -1
+        sampled_ids = torch.zeros(count, length, dtype=torch.int64)  # (count, L)
+        finished = torch.zeros(count, dtype=torch.bool)  # (count,)
+        steps_taken = 0
+        with torch.no_grad():
+            logits, state = model(prompt_ids, None)  # (count, P, V)
+            for step in range(length):
+                next_logits = logits[:, -1, :] / temperature  # (count, V)
+                if not torch.isfinite(next_logits).all():
+                    raise _NonFiniteOutputs(
+                        "cannot sample: the model outputs are not finite; lower lr or turn clipping on"
+                    )
+                probabilities = torch.softmax(next_logits, dim=-1)  # (count, V)
+                next_ids = torch.multinomial(probabilities, 1, generator=generator)  # (count, 1)
+                sampled_ids[:, step] = next_ids[:, 0]
+                steps_taken = step + 1
+                finished |= next_ids[:, 0] == newline_id
+                if bool(finished.all()):
+                    break
+                logits, state = model(next_ids, state)  # (count, 1, V)
+        samples = []
+        for row in sampled_ids[:, :steps_taken]:
+            text = self.decode(row)
+            samples.append(text.split("\n", 1)[0] if stop_at_newline else text)
+        return samples, finished.tolist()
+
+
+class _NonFiniteOutputs(ConfigError):
+    """The model produced NaN or inf logits (training diverged)."""
+
+
+def _check_count(what: str, count: int) -> None:
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+        raise ConfigError(f"{what} must be a whole number of at least 1, got {count!r}")
+
+
+def _read_names() -> list[str]:
+    try:
+        lines = NAMES_PATH.read_text(encoding="utf-8").split("\n")
+    except OSError:
+        raise ConfigError(f"the built-in names list is missing at {NAMES_PATH}; reinstall lstm_viz") from None
+    return [line.strip() for line in lines if line.strip()]
+
+
+def _read_text_file(name: str) -> str:
+    """The text of a UTF-8 file, or ConfigError saying what is wrong with it."""
+    path = Path(name).expanduser()
+    if not path.exists():
+        raise ConfigError(
+            f"text file '{name}' does not exist; give the path of a UTF-8 text file, or use 'hihello' or 'names'"
+        )
+    if path.is_dir():
+        raise ConfigError(f"text '{name}' is a directory; give the path of a UTF-8 text file")
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ConfigError(
+                f"text file '{name}' is {size / 2**20:.1f} MB, over the {MAX_FILE_MB} MB limit; use a smaller excerpt"
+            )
+        data = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"cannot read text file '{name}': {error.strerror or error}") from None
+    if not data:
+        raise ConfigError(f"text file '{name}' is empty; give a file with some text")
+    nul_offset = data.find(b"\0")
+    if nul_offset >= 0:
+        raise ConfigError(
+            f"text file '{name}' looks binary (NUL byte at byte offset {nul_offset}); give a UTF-8 text file"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"text file '{name}' is not valid UTF-8 (byte 0x{data[error.start]:02x} at byte offset {error.start}); "
+            "save it as UTF-8"
+        ) from None
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")  # drop a byte order mark; Windows line ends
+    if not text:
+        raise ConfigError(f"text file '{name}' is empty; give a file with some text")
+    return text

@@ -1,0 +1,253 @@
+"""Trainer: one optimisation step at a time on the fused model, with clipping and
+divergence detection, recording metrics and handing out immutable snapshots.
+
+Qt-free and deterministic for a given seed: model init, batches and samples each
+draw from their own seeded generator.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from lstm_viz.core.config import Clip, ConfigError, RunConfig
+from lstm_viz.core.internals import probe_trace
+from lstm_viz.core.models import GATE_NAMES, build_model
+from lstm_viz.core.snapshot import Snapshot, frozen_array
+from lstm_viz.core.tasks import Task, make_task
+
+METRIC_COLUMNS = ("step", "loss", "grad_norm", "grad_norm_clipped", "clipped")
+LIVE_SETTINGS = ("clip", "lr", "momentum", "temperature", "steps")  # applied without a new model
+CHECKPOINT_FORMAT = "lstm_viz-checkpoint-1"
+ARCHITECTURE_SETTINGS = ("task", "text", "cell", "hidden", "layers", "bidirectional", "optimizer")
+OPTIMIZERS = {
+    "sgd": lambda params, config: torch.optim.SGD(params, lr=config.lr, momentum=config.momentum),
+    "adam": lambda params, config: torch.optim.Adam(params, lr=config.lr),
+    "rmsprop": lambda params, config: torch.optim.RMSprop(params, lr=config.lr),
+    "adagrad": lambda params, config: torch.optim.Adagrad(params, lr=config.lr),
+}
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: int
+    loss: float
+    grad_norm: float
+    grad_norm_clipped: float
+    clipped: bool
+    diverged: bool
+
+
+def needs_new_model(old: RunConfig, new: RunConfig) -> bool:
+    """True if going from `old` to `new` changes more than the live settings."""
+    return old.replace(**{name: getattr(new, name) for name in LIVE_SETTINGS}) != new
+
+
+class MetricsLog:
+    """Append-only per-step columns in growing numpy buffers."""
+
+    def __init__(self, columns: tuple[str, ...]) -> None:
+        self.columns = columns
+        self.rows = 0
+        self._buffer = np.zeros((1024, len(columns)))
+
+    def append(self, values: list[float]) -> None:
+        if self.rows == len(self._buffer):
+            self._buffer = np.concatenate([self._buffer, np.zeros_like(self._buffer)])
+        self._buffer[self.rows] = values
+        self.rows += 1
+
+    def as_columns(self) -> dict[str, np.ndarray]:
+        """Read-only copies, one array per column."""
+        table = self._buffer[: self.rows]
+        return {name: frozen_array(table[:, index]) for index, name in enumerate(self.columns)}
+
+    def load_columns(self, columns: dict) -> None:
+        values = np.stack([np.asarray(columns[name], dtype=float) for name in self.columns], axis=1)
+        self.rows = 0
+        self._buffer = np.zeros((max(1024, len(values)), len(self.columns)))
+        self._buffer[: len(values)] = values
+        self.rows = len(values)
+
+
+class Trainer:
+    def __init__(self, config: RunConfig, task: Task | None = None) -> None:
+        self.config = config
+        self.task = task if task is not None else make_task(config)
+        self.model = build_model(config, self.task)
+        self.optimizer = OPTIMIZERS[config.optimizer](self.model.parameters(), config)
+        self.batch_generator = torch.Generator().manual_seed(config.seed)
+        self.sample_generator = torch.Generator().manual_seed(config.seed + 1)
+        self.step_count = 0
+        self.diverged_at_step: int | None = None
+        self.parameters = [p for p in self.model.parameters()]
+        for parameter in self.parameters:
+            parameter.grad = torch.zeros_like(parameter)
+        self._last_finite = [p.detach().clone() for p in self.parameters]
+        self.block_names, self._grad_blocks = self._gradient_blocks()
+        self.metrics = MetricsLog(METRIC_COLUMNS + self.block_names)
+        self._started = time.perf_counter()
+        self._rate_window: list[tuple[float, int]] = []
+
+    # ---- settings ------------------------------------------------------------------
+    def apply(self, config: RunConfig) -> None:
+        """Apply live settings (clip, lr, momentum, temperature, steps) from the next step."""
+        if needs_new_model(self.config, config):
+            raise ConfigError("this change needs a new model: build a new Trainer (Reset)")
+        self.config = config
+        for group in self.optimizer.param_groups:
+            group["lr"] = config.lr
+            if "momentum" in group:
+                group["momentum"] = config.momentum
+
+    def set_clip(self, clip: Clip | str) -> None:
+        self.apply(self.config.replace(clip=clip if isinstance(clip, Clip) else Clip.parse(clip)))
+
+    # ---- training ------------------------------------------------------------------
+    def step(self) -> StepResult:
+        """One optimisation step; a non-finite loss, gradient or update is not applied."""
+        inputs, targets = self.task.make_batch(self.config.batch, self.batch_generator)
+        for parameter in self.parameters:
+            parameter.grad.zero_()
+        outputs, _ = self.model(inputs)  # (B, T, O)
+        loss = self.task.loss(outputs, targets)
+        loss.backward()
+        block_norms = torch.stack(torch._foreach_norm(self._grad_blocks))  # (blocks,)
+        grad_norm = float(torch.linalg.vector_norm(block_norms))
+        loss_value = float(loss.detach())
+        finite = np.isfinite(loss_value) and np.isfinite(grad_norm)
+        grad_norm_clipped, clipped = grad_norm, False
+        if finite:
+            grad_norm_clipped, clipped = self._clip(grad_norm)
+            self.optimizer.step()
+            finite = bool(torch.isfinite(torch.stack(torch._foreach_norm(self.parameters))).all())
+            if finite:
+                torch._foreach_copy_(self._last_finite, [p.detach() for p in self.parameters])
+            else:  # the update overflowed: put the last finite weights back
+                with torch.no_grad():
+                    torch._foreach_copy_(self.parameters, self._last_finite)
+        self.step_count += 1
+        if not finite and self.diverged_at_step is None:
+            self.diverged_at_step = self.step_count
+        self.metrics.append(
+            [self.step_count, loss_value, grad_norm, grad_norm_clipped, float(clipped), *block_norms.tolist()]
+        )
+        self._rate_window.append((time.perf_counter(), self.step_count))
+        return StepResult(self.step_count, loss_value, grad_norm, grad_norm_clipped, clipped, not finite)
+
+    def _clip(self, grad_norm: float) -> tuple[float, bool]:
+        clip = self.config.clip
+        grads = [p.grad for p in self.parameters]
+        if clip.mode == "norm" and grad_norm > clip.threshold:
+            torch._foreach_mul_(grads, clip.threshold / grad_norm)
+            return float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))), True
+        if clip.mode == "value":
+            largest = float(torch.stack(torch._foreach_norm(grads, ord=float("inf"))).max())
+            if largest > clip.threshold:
+                torch._foreach_clamp_min_(grads, -clip.threshold)
+                torch._foreach_clamp_max_(grads, clip.threshold)
+                return float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))), True
+        return grad_norm, False
+
+    def _gradient_blocks(self) -> tuple[tuple[str, ...], list[torch.Tensor]]:
+        """Views of the gradients that partition them: W_ih / W_hh rows per gate, biases, head."""
+        names, blocks = [], []
+        gates = GATE_NAMES[self.model.cell]
+        for index, layer in enumerate(self.model.layers):
+            for suffix in self.model.direction_suffixes():
+                prefix = f"l{index}{'r' if suffix else ''}"
+                for kind in ("ih", "hh"):
+                    weight_grad = getattr(layer, f"weight_{kind}_l0{suffix}").grad  # (G*H, F)
+                    for gate, rows in zip(gates, weight_grad.chunk(len(gates))):
+                        names.append(f"{prefix}.W_{kind}.{gate}")
+                        blocks.append(rows)
+                for kind in ("ih", "hh"):
+                    names.append(f"{prefix}.b_{kind}")
+                    blocks.append(getattr(layer, f"bias_{kind}_l0{suffix}").grad)
+        names += ["head.weight", "head.bias"]
+        blocks += [self.model.head.weight.grad, self.model.head.bias.grad]
+        return tuple(names), blocks
+
+    # ---- what leaves the trainer ---------------------------------------------------
+    @property
+    def steps_per_s(self) -> float:
+        """Rate over the last ~2 seconds of stepping."""
+        now = time.perf_counter()
+        self._rate_window = [(t, s) for t, s in self._rate_window if now - t < 2.0]
+        if len(self._rate_window) < 2:
+            return 0.0
+        (first_time, first_step), (last_time, last_step) = self._rate_window[0], self._rate_window[-1]
+        return (last_step - first_step) / max(last_time - first_time, 1e-9)
+
+    def snapshot(self, with_trace: bool = True, with_view: bool = True, message: str = "") -> Snapshot:
+        trace = probe_trace(self.model, self.task) if with_trace else None
+        view = {}
+        if with_view and trace is not None:
+            with torch.no_grad():
+                view = self.task.view(
+                    self.model, torch.from_numpy(np.array(trace.probe_output))[None], self.config.temperature,
+                    self.sample_generator,
+                )
+        return Snapshot(
+            step=self.step_count,
+            config=self.config,
+            metrics=self.metrics.as_columns(),
+            block_names=self.block_names,
+            baseline_loss=float(self.task.baseline_loss),
+            baseline_name=self.task.baseline_name,
+            steps_per_s=self.steps_per_s,
+            trace=trace,
+            view={key: frozen_array(value) if isinstance(value, np.ndarray) else value for key, value in view.items()},
+            diverged_at_step=self.diverged_at_step,
+            message=message,
+        )
+
+    # ---- checkpoints ---------------------------------------------------------------
+    def checkpoint(self) -> dict:
+        """A consistent weights / optimizer / step / RNG state; loads with weights_only=True."""
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "config": self.config.to_dict(),
+            "step": self.step_count,
+            "model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
+            "optimizer": _clone(self.optimizer.state_dict()),
+            "batch_generator": self.batch_generator.get_state(),
+            "sample_generator": self.sample_generator.get_state(),
+            "metrics": {name: torch.from_numpy(values.copy()) for name, values in self.metrics.as_columns().items()},
+            "diverged_at_step": self.diverged_at_step,
+        }
+
+    def load_checkpoint(self, checkpoint: dict) -> None:
+        """Continue from `checkpoint`; ConfigError if it is not one of this architecture."""
+        if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+            raise ConfigError("this file is not an lstm_viz checkpoint; save one with lstm-viz train or File > Save")
+        saved = RunConfig.from_dict(checkpoint["config"], source="checkpoint config")
+        different = [
+            f"{name} {getattr(saved, name)!r} (this run: {getattr(self.config, name)!r})"
+            for name in ARCHITECTURE_SETTINGS
+            if getattr(saved, name) != getattr(self.config, name)
+        ]
+        if different:
+            raise ConfigError("checkpoint is from a different model: " + ", ".join(different))
+        self.model.load_state_dict(checkpoint["model"])
+        self.optimizer.load_state_dict(checkpoint["optimizer"])
+        self.apply(self.config)  # the config's lr / clip win over the saved optimizer's
+        self.batch_generator.set_state(checkpoint["batch_generator"])
+        self.sample_generator.set_state(checkpoint["sample_generator"])
+        self.step_count = int(checkpoint["step"])
+        self.diverged_at_step = checkpoint.get("diverged_at_step")
+        self.metrics.load_columns({name: values.numpy() for name, values in checkpoint["metrics"].items()})
+        torch._foreach_copy_(self._last_finite, [p.detach() for p in self.parameters])
+
+
+def _clone(value):
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return {key: _clone(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clone(item) for item in value]
+    return value
