@@ -81,4 +81,5 @@ class Snapshot:
     trace: Trace | None = None
     view: dict = field(default_factory=dict)  # task-specific extras (rollout, samples...)
     diverged_at_step: int | None = None
-    message: str = ""
+    message: str = ""  # for the user: an error or a notice from the last command
+    running: bool = False  # the worker is training continuously

@@ -66,7 +66,7 @@ class AddingTask(Task):
             "marked_positions": marked_positions.numpy().astype(np.int64),
             "marked_values": marked_values.numpy().astype(float),
             "target": float(self._probe_targets[0, 0]),
-            "prediction": float(probe_outputs[0, -1, 0]),
+            "prediction": float(probe_outputs[0, -1, 0].detach()),
         }
 
 
