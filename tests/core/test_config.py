@@ -1,0 +1,78 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from lstm_viz.core.config import Clip, ConfigError, RunConfig, load_preset
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [("off", Clip("off")), ("norm:1.5", Clip("norm", 1.5)), ("VALUE:5", Clip("value", 5.0)), (" norm:2 ", Clip("norm", 2))],
+)
+def test_clip_parses(text, expected):
+    assert Clip.parse(text) == expected
+    assert Clip.parse(str(expected)) == expected
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [("norm", "not understood"), ("size:1", "not understood"), ("norm:x", "not a number"), ("value:-1", "positive")],
+)
+def test_bad_clip_says_what_to_write(text, message):
+    with pytest.raises(ConfigError, match=message):
+        Clip.parse(text)
+
+
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"hidden": 0}, "hidden must be between 1"),
+        ({"hidden": 2.5}, "hidden must be a whole number"),
+        ({"lr": 0.0}, "lr must be greater than 0"),
+        ({"lr": float("nan")}, "lr must be a finite number"),
+        ({"cell": "transformer"}, "cell 'transformer' is unknown; use one of lstm, gru, rnn"),
+        ({"batch": -3}, "batch must be between 1"),
+        ({"seq_len": 1}, "seq_len must be between 2"),
+        ({"bidirectional": "yes"}, "bidirectional must be true or false"),
+        ({"sine_periods": (30, 10)}, "sine_periods"),
+        ({"clip": "norm:0"}, "positive"),
+    ],
+)
+def test_bad_settings_raise_one_line_messages(changes, message):
+    with pytest.raises(ConfigError, match=message) as error:
+        RunConfig(**changes)
+    assert "\n" not in str(error.value)
+
+
+def test_round_trip_through_json():
+    config = RunConfig(task="chars", text="names", hidden=64, clip="value:5", sine_periods=(5, 9))
+    assert RunConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+def test_preset_files_report_their_problems(tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"hidden": 4,')
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        load_preset(str(broken))
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text('{"hiden": 4}')
+    with pytest.raises(ConfigError, match="unknown setting 'hiden'"):
+        load_preset(str(unknown))
+    wrong_type = tmp_path / "wrong.json"
+    wrong_type.write_text('{"hidden": "many"}')
+    with pytest.raises(ConfigError, match="hidden must be a whole number"):
+        load_preset(str(wrong_type))
+    with pytest.raises(ConfigError, match="unknown preset 'nope'; choose one of"):
+        load_preset("nope")
+
+
+def test_the_core_imports_no_qt():
+    code = (
+        "import sys, lstm_viz.core.trainer, lstm_viz.core.tasks.sine, lstm_viz.core.tasks.chars;"
+        "import lstm_viz.core.tasks.adding;"
+        "print(sorted(m for m in sys.modules if m.startswith(('PyQt', 'pyqtgraph'))))"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip() == "[]"

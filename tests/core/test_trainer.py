@@ -1,0 +1,165 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lstm_viz.core.config import Clip, ConfigError, RunConfig
+from lstm_viz.core.trainer import Trainer, needs_new_model
+
+SMALL = RunConfig(hidden=8, seq_len=20, batch=8)
+
+
+def gradients(trainer: Trainer) -> list[torch.Tensor]:
+    return [p.grad.clone() for p in trainer.parameters]
+
+
+def global_norm(tensors) -> float:
+    return math.sqrt(sum(float(t.pow(2).sum()) for t in tensors))
+
+
+def unclipped_gradients(trainer: Trainer) -> list[torch.Tensor]:
+    """The raw gradients the trainer's next batch will produce, without stepping."""
+    state = trainer.batch_generator.get_state()
+    inputs, targets = trainer.task.make_batch(trainer.config.batch, trainer.batch_generator)
+    trainer.batch_generator.set_state(state)
+    trainer.model.zero_grad(set_to_none=False)
+    trainer.task.loss(trainer.model(inputs)[0], targets).backward()
+    return gradients(trainer)
+
+
+def step_without_update(trainer: Trainer):
+    """Step, but capture the gradients the optimizer saw instead of applying them."""
+    seen = {}
+    trainer.optimizer.step = lambda: seen.setdefault("grads", gradients(trainer))
+    result = trainer.step()
+    return result, seen["grads"]
+
+
+def test_block_norms_partition_the_global_norm():
+    trainer = Trainer(SMALL.replace(bidirectional=True, layers=2))
+    raw = unclipped_gradients(trainer)
+    result = trainer.step()
+    metrics = trainer.metrics.as_columns()
+    blocks = np.array([metrics[name][-1] for name in trainer.block_names])
+    assert result.grad_norm == pytest.approx(global_norm(raw), rel=1e-5)
+    assert math.sqrt((blocks**2).sum()) == pytest.approx(result.grad_norm, rel=1e-5)
+    weight = trainer.model.layers[1].weight_hh_l0_reverse
+    forget_rows = raw[[p is weight for p in trainer.parameters].index(True)][8:16]  # torch order i|f|g|o, H = 8
+    assert metrics["l1r.W_hh.f"][-1] == pytest.approx(float(forget_rows.norm()), rel=1e-5)
+
+
+def test_clip_by_norm_scales_every_gradient_to_the_threshold():
+    trainer = Trainer(SMALL.replace(clip="norm:0.01"))
+    raw = unclipped_gradients(trainer)
+    result, seen = step_without_update(trainer)
+    scale = 0.01 / global_norm(raw)
+    assert scale < 1 and result.clipped
+    for before, after in zip(raw, seen):
+        assert torch.allclose(after, before * scale, rtol=1e-5, atol=1e-9)
+    assert result.grad_norm_clipped == pytest.approx(0.01, rel=1e-5)
+    assert global_norm(seen) == pytest.approx(0.01, rel=1e-5)
+
+
+def test_clip_by_value_clamps_only_the_large_entries():
+    trainer = Trainer(SMALL.replace(clip="value:0.01"))
+    raw = unclipped_gradients(trainer)
+    result, seen = step_without_update(trainer)
+    assert result.clipped
+    for before, after in zip(raw, seen):
+        assert torch.equal(after, before.clamp(-0.01, 0.01))
+    assert any((before.abs() < 0.01).any() and (before.abs() > 0.01).any() for before in raw)
+    assert result.grad_norm_clipped == pytest.approx(global_norm(seen), rel=1e-5)
+
+
+@pytest.mark.parametrize("clip", ["norm:1000", "value:1000", "off"])
+def test_clipping_under_the_threshold_changes_nothing(clip):
+    trainer = Trainer(SMALL.replace(clip=clip))
+    raw = unclipped_gradients(trainer)
+    result, seen = step_without_update(trainer)
+    assert not result.clipped
+    assert result.grad_norm_clipped == result.grad_norm
+    assert all(torch.equal(before, after) for before, after in zip(raw, seen))
+
+
+def test_clipping_changes_between_steps_without_a_new_model():
+    trainer = Trainer(SMALL)
+    trainer.step()
+    model = trainer.model
+    trainer.set_clip("norm:0.001")
+    result = trainer.step()
+    assert trainer.model is model and result.clipped and result.grad_norm_clipped <= 0.001 * (1 + 1e-5)
+    trainer.set_clip(Clip("off"))
+    assert not trainer.step().clipped
+
+
+def test_same_seed_same_losses_other_seed_other_losses():
+    def losses(seed):
+        trainer = Trainer(SMALL.replace(seed=seed))
+        return [trainer.step().loss for _ in range(5)]
+
+    assert losses(3) == losses(3)
+    assert losses(3) != losses(4)
+
+
+def test_divergence_is_caught_on_its_step_and_weights_stay_finite():
+    trainer = Trainer(SMALL.replace(optimizer="sgd", lr=1e6, momentum=0.0))
+    results = [trainer.step() for _ in range(30)]
+    diverged = [r.step for r in results if r.diverged]
+    assert diverged and trainer.diverged_at_step == diverged[0]
+    assert all(np.isfinite(r.loss) for r in results[: diverged[0] - 1])
+    assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
+    # Lowering the learning rate recovers from the last finite weights.
+    trainer.apply(trainer.config.replace(lr=1e-9))
+    trainer.step()
+    assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
+
+
+def test_a_non_finite_gradient_is_not_applied():
+    trainer = Trainer(SMALL)
+    before = [p.detach().clone() for p in trainer.parameters]
+    original_loss = trainer.task.loss
+    trainer.task.loss = lambda outputs, targets: original_loss(outputs, targets) * float("nan")
+    result = trainer.step()
+    assert result.diverged and math.isnan(result.loss) and trainer.diverged_at_step == 1
+    assert all(torch.equal(b, p) for b, p in zip(before, trainer.parameters))
+
+
+def test_snapshot_is_a_frozen_copy():
+    trainer = Trainer(SMALL)
+    trainer.step()
+    snapshot = trainer.snapshot()
+    loss_before = snapshot.metrics["loss"].copy()
+    forget_before = snapshot.trace["forget_gate"].copy()
+    trainer.step()
+    assert np.array_equal(snapshot.metrics["loss"], loss_before) and len(loss_before) == 1
+    assert np.array_equal(snapshot.trace["forget_gate"], forget_before)
+    assert not snapshot.metrics["loss"].flags.writeable
+    with pytest.raises(AttributeError):
+        snapshot.step = 5
+
+
+def test_checkpoint_resumes_to_the_same_next_losses(tmp_path):
+    trainer = Trainer(SMALL)
+    for _ in range(5):
+        trainer.step()
+    path = tmp_path / "checkpoint.pt"
+    torch.save(trainer.checkpoint(), path)
+    uninterrupted = [trainer.step().loss for _ in range(3)]
+    resumed = Trainer(SMALL)
+    resumed.load_checkpoint(torch.load(path, weights_only=True))
+    assert resumed.step_count == 5 and len(resumed.metrics.as_columns()["loss"]) == 5
+    assert [resumed.step().loss for _ in range(3)] == uninterrupted
+
+
+def test_a_checkpoint_of_another_architecture_says_what_differs():
+    checkpoint = Trainer(SMALL).checkpoint()
+    with pytest.raises(ConfigError, match="hidden 8 .this run: 16."):
+        Trainer(SMALL.replace(hidden=16)).load_checkpoint(checkpoint)
+
+
+def test_live_settings_do_not_need_a_new_model():
+    assert not needs_new_model(SMALL, SMALL.replace(lr=0.5, clip="value:1", temperature=0.3))
+    assert needs_new_model(SMALL, SMALL.replace(hidden=9))
+    with pytest.raises(ConfigError):
+        Trainer(SMALL).apply(SMALL.replace(cell="gru"))
