@@ -184,3 +184,26 @@ def test_trace_is_an_immutable_copy():
         trace["forget_gate"][0, 0, 0, 0] = 0.5
     assert trace["forget_gate"].shape == (1, 1, STEPS, HIDDEN)
     assert trace.lstm_input.shape == (STEPS, FEATURES)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        RunConfig(task="sine", hidden=5, seq_len=12),
+        RunConfig(task="chars", text="hihello", seq_len=6, hidden=5, layers=2),
+        RunConfig(task="adding", seq_len=12, hidden=5, bidirectional=True),
+    ],
+    ids=["sine-mse", "hihello-cross-entropy", "adding-last-step"],
+)
+def test_gradients_equal_autograd_on_each_tasks_loss(config):
+    from lstm_viz.core.tasks import make_task
+
+    task = make_task(config)
+    model = build_model(config, task)
+    trace = probe_trace(model, task)
+    loss, hidden_at, cell_at = unrolled_reference(model, task)
+    directions = 2 if config.bidirectional else 1
+    assert relative_error(trace["grad_hidden"], gathered(hidden_at, config.layers, directions)) < 1e-5
+    assert relative_error(trace["grad_cell"], gathered(cell_at, config.layers, directions)) < 1e-5
+    assert trace.loss == pytest.approx(float(loss.detach()), rel=1e-5)
+    assert np.array_equal(trace.lstm_input, model.adapter(task.probe()[0])[0].numpy())
