@@ -20,6 +20,7 @@ from lstm_viz.core.snapshot import Snapshot, frozen_array
 from lstm_viz.core.tasks import Task, make_task
 
 METRIC_COLUMNS = ("step", "loss", "grad_norm", "grad_norm_clipped", "clipped")
+VIEW_INTERVAL_S = 0.5  # rollouts and samples cost more than the probe and change slowly
 LIVE_SETTINGS = ("clip", "lr", "momentum", "temperature", "steps")  # applied without a new model
 CHECKPOINT_FORMAT = "lstm_viz-checkpoint-1"
 ARCHITECTURE_SETTINGS = ("task", "text", "cell", "hidden", "layers", "bidirectional", "optimizer")
@@ -91,6 +92,8 @@ class Trainer:
         self.metrics = MetricsLog(METRIC_COLUMNS + self.block_names)
         self._started = time.perf_counter()
         self._rate_window: list[tuple[float, int]] = []
+        self._view: dict = {}
+        self._view_time = -float("inf")
 
     # ---- settings ------------------------------------------------------------------
     def apply(self, config: RunConfig) -> None:
@@ -183,14 +186,14 @@ class Trainer:
         return (last_step - first_step) / max(last_time - first_time, 1e-9)
 
     def snapshot(self, with_trace: bool = True, with_view: bool = True, message: str = "") -> Snapshot:
+        """The current state; the task view (rollout, samples) is refreshed at most every VIEW_INTERVAL_S."""
         trace = probe_trace(self.model, self.task) if with_trace else None
-        view = {}
-        if with_view and trace is not None:
+        if with_view and trace is not None and time.perf_counter() - self._view_time >= VIEW_INTERVAL_S:
             with torch.no_grad():
-                view = self.task.view(
-                    self.model, torch.from_numpy(np.array(trace.probe_output))[None], self.config.temperature,
-                    self.sample_generator,
-                )
+                probe_outputs = torch.from_numpy(np.array(trace.probe_output))[None]  # (1, T, O)
+                view = self.task.view(self.model, probe_outputs, self.config.temperature, self.sample_generator)
+            self._view = {key: frozen_array(v) if isinstance(v, np.ndarray) else v for key, v in view.items()}
+            self._view_time = time.perf_counter()
         return Snapshot(
             step=self.step_count,
             config=self.config,
@@ -200,7 +203,7 @@ class Trainer:
             baseline_name=self.task.baseline_name,
             steps_per_s=self.steps_per_s,
             trace=trace,
-            view={key: frozen_array(value) if isinstance(value, np.ndarray) else value for key, value in view.items()},
+            view=self._view,
             diverged_at_step=self.diverged_at_step,
             message=message,
         )
