@@ -45,7 +45,9 @@ class Clip:
             return cls("off")
         mode, sep, number = text.partition(":")
         if not sep or mode not in ("norm", "value"):
-            raise ConfigError(f"clip '{text}' is not understood; use off, norm:THRESHOLD or value:THRESHOLD (e.g. norm:1.0)")
+            raise ConfigError(
+                f"clip '{text}' is not understood; use off, norm:THRESHOLD or value:THRESHOLD (e.g. norm:1.0)"
+            )
         try:
             threshold = float(number)
         except ValueError:
@@ -126,7 +128,9 @@ class RunConfig:
             or not all(isinstance(p, (int, float)) and not isinstance(p, bool) for p in periods)
             or not 2 <= periods[0] <= periods[1]
         ):
-            raise ConfigError(f"sine_periods must be [shortest, longest] with 2 <= shortest <= longest, got {periods!r}")
+            raise ConfigError(
+                f"sine_periods must be [shortest, longest] with 2 <= shortest <= longest, got {periods!r}"
+            )
         if not isinstance(self.clip, Clip):
             raise ConfigError(f"clip must be off, norm:THRESHOLD or value:THRESHOLD, got {self.clip!r}")
         self.clip.validate()
@@ -145,7 +149,7 @@ class RunConfig:
         if not isinstance(data, dict):
             raise ConfigError(f"{source} must be a JSON object of settings, got {type(data).__name__}")
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known - {"name", "description"})
+        unknown = sorted(set(data) - known - {"name", "description", "versions"})
         if unknown:
             raise ConfigError(f"{source}: unknown setting '{unknown[0]}'; known settings: {', '.join(sorted(known))}")
         settings = {k: v for k, v in data.items() if k in known}
@@ -167,7 +171,10 @@ def load_preset(name_or_path: str) -> RunConfig:
     if not (path.suffix == ".json" or path.exists()):
         path = PRESET_DIR / f"{name_or_path}.json"
         if not path.exists():
-            raise ConfigError(f"unknown preset '{name_or_path}'; choose one of {', '.join(preset_names())} or give a path to a .json file")
+            raise ConfigError(
+                f"unknown preset '{name_or_path}'; choose one of {', '.join(preset_names())} "
+                "or give a path to a .json file"
+            )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -175,7 +182,9 @@ def load_preset(name_or_path: str) -> RunConfig:
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"cannot read preset '{path}': {error}") from None
     except json.JSONDecodeError as error:
-        raise ConfigError(f"preset '{path}' is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
+        raise ConfigError(
+            f"preset '{path}' is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
     return RunConfig.from_dict(data, source=f"preset '{path.stem}'")
 
 

@@ -48,7 +48,9 @@ def probe_trace(model, task) -> Trace:
     for layer, x, out in zip(model.layers, layer_inputs, layer_outputs):
         per_layer.append(
             [
-                _forward(model.cell, _weights(layer, suffix), _as_numpy(x), _as_numpy(out[0]), direction, model.hidden_size)
+                _forward(
+                    model.cell, _weights(layer, suffix), _as_numpy(x), _as_numpy(out[0]), direction, model.hidden_size
+                )
                 for direction, suffix in enumerate(model.direction_suffixes())
             ]
         )
@@ -67,9 +69,8 @@ def probe_trace(model, task) -> Trace:
     names = STATE_NAMES[model.cell] + GRADIENT_NAMES[model.cell]
     quantities = {
         name: frozen_array(
-            np.stack(
-                [np.stack([_in_order(steps[name], d) for d, steps in enumerate(layer)]) for layer in per_layer]
-            ))  # (L, D, T, H)
+            np.stack([np.stack([_in_order(steps[name], d) for d, steps in enumerate(layer)]) for layer in per_layer])
+        )  # (L, D, T, H)
         for name in names
     }
     return Trace(

@@ -9,7 +9,12 @@ from lstm_viz.core.config import Clip, ConfigError, RunConfig, load_preset
 
 @pytest.mark.parametrize(
     "text,expected",
-    [("off", Clip("off")), ("norm:1.5", Clip("norm", 1.5)), ("VALUE:5", Clip("value", 5.0)), (" norm:2 ", Clip("norm", 2))],
+    [
+        ("off", Clip("off")),
+        ("norm:1.5", Clip("norm", 1.5)),
+        ("VALUE:5", Clip("value", 5.0)),
+        (" norm:2 ", Clip("norm", 2)),
+    ],
 )
 def test_clip_parses(text, expected):
     assert Clip.parse(text) == expected

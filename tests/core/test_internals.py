@@ -75,7 +75,9 @@ def unrolled_reference(model, task):
                     cell_at[layer_index, direction, t] = cell
                 elif model.cell == "gru":
                     reset_gate = (from_input[:hidden_size] + from_hidden[:hidden_size]).sigmoid()
-                    update_gate = (from_input[hidden_size : 2 * hidden_size] + from_hidden[hidden_size : 2 * hidden_size]).sigmoid()
+                    update_gate = (
+                        from_input[hidden_size : 2 * hidden_size] + from_hidden[hidden_size : 2 * hidden_size]
+                    ).sigmoid()
                     candidate = (from_input[2 * hidden_size :] + reset_gate * from_hidden[2 * hidden_size :]).tanh()
                     hidden = (1 - update_gate) * candidate + update_gate * hidden
                 else:
@@ -96,7 +98,10 @@ def gathered(tensors: dict, layers: int, directions: int) -> np.ndarray:
     """(layers, directions, T, H) array of the gradients autograd left in `tensors`."""
     steps = 1 + max(t for _, _, t in tensors)
     return np.array(
-        [[[tensors[l, d, t].grad.numpy() for t in range(steps)] for d in range(directions)] for l in range(layers)]
+        [
+            [[tensors[layer, d, t].grad.numpy() for t in range(steps)] for d in range(directions)]
+            for layer in range(layers)
+        ]
     )
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from lstm_viz.core.config import ConfigError, RunConfig
-from lstm_viz.core.tasks.base import Task
+from lstm_viz.core.tasks.base import Task, check_batch_size
 
 MIN_SEQ_LEN = 10
 MAX_SEQ_LEN = 1000
@@ -39,7 +39,7 @@ class AddingTask(Task):
         self._probe_inputs, self._probe_targets = self.make_batch(1, probe_generator)  # (1, T, 2), (1, 1)
 
     def make_batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        _check_batch_size(batch_size)
+        check_batch_size(batch_size)
         half = self.seq_len // 2
         values = torch.rand(batch_size, self.seq_len, generator=generator)  # (B, T)
         first_marked = torch.randint(0, half, (batch_size, 1), generator=generator)  # (B, 1) in [0, T//2)
@@ -68,8 +68,3 @@ class AddingTask(Task):
             "target": float(self._probe_targets[0, 0]),
             "prediction": float(probe_outputs[0, -1, 0].detach()),
         }
-
-
-def _check_batch_size(batch_size: int) -> None:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ConfigError(f"batch size must be a whole number of at least 1, got {batch_size!r}")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+import numpy as np
 import torch
+
+from lstm_viz.core.config import ConfigError
 
 
 class Task(ABC):
@@ -41,3 +44,8 @@ class Task(ABC):
     def labels(self, probe_inputs: torch.Tensor) -> list[str] | None:
         """One label per probe timestep (the characters for char tasks), or None."""
         return None
+
+
+def check_batch_size(batch_size: int) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ConfigError(f"batch size must be a whole number of at least 1, got {batch_size!r}")

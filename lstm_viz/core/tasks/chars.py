@@ -10,6 +10,7 @@ ids (B, T), one-hot encoded by the model; outputs are logits (B, T, V).
 from __future__ import annotations
 
 import math
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,8 @@ class CharTask(Task):
             self.text = _read_text_file(config.text)
 
         codepoints = np.frombuffer(self.text.encode("utf-32-le"), dtype=np.uint32)  # (N,)
-        distinct_codepoints = np.unique(codepoints)  # (V,) sorted, as sorted() sorts str
+        counts_per_codepoint = np.bincount(codepoints)  # (max codepoint + 1,) at most 0x110000: cheap
+        distinct_codepoints = np.flatnonzero(counts_per_codepoint)  # (V,) sorted, as sorted() sorts str
         if len(distinct_codepoints) > MAX_VOCAB:
             raise ConfigError(
                 f"text '{self.source}' has {len(distinct_codepoints)} distinct characters, over the cap of "
@@ -66,15 +68,12 @@ class CharTask(Task):
         self.vocab = [chr(codepoint) for codepoint in distinct_codepoints]
         self.char_to_id = {char: index for index, char in enumerate(self.vocab)}
         self.vocab_size = self.input_size = self.output_size = len(self.vocab)
-        char_ids = np.searchsorted(distinct_codepoints, codepoints).astype(np.uint8)  # (N,)
-        self.text_ids = torch.from_numpy(char_ids)  # (N,) uint8: a 50 MB text stays 50 MB
+        id_of_codepoint = np.zeros(len(counts_per_codepoint), dtype=np.uint8)  # (max codepoint + 1,)
+        id_of_codepoint[distinct_codepoints] = np.arange(self.vocab_size)
+        self.text_ids = torch.from_numpy(id_of_codepoint[codepoints])  # (N,) uint8: a 50 MB text stays 50 MB
 
-        char_counts = np.bincount(char_ids, minlength=self.vocab_size)  # (V,)
-        char_frequencies = char_counts / text_length  # (V,)
+        char_frequencies = counts_per_codepoint[distinct_codepoints] / text_length  # (V,)
         self.baseline_loss = float(-(char_frequencies * np.log(char_frequencies)).sum())
-
-        self.known_lines = frozenset(line for line in self.text.split("\n") if line)
-        self.longest_line = max((len(line) for line in self.known_lines), default=0)
 
         probe_start = self._probe_start(torch.Generator().manual_seed(config.seed))
         probe_window = self.text_ids[probe_start : probe_start + self.seq_len + 1].long()  # (T+1,)
@@ -90,6 +89,15 @@ class CharTask(Task):
         newline_positions = torch.nonzero(is_newline).flatten()  # (K,) never empty: the text starts with one
         choice = torch.randint(0, len(newline_positions), (1,), generator=generator)  # (1,)
         return int(newline_positions[choice])
+
+    @cached_property
+    def known_lines(self) -> frozenset[str]:
+        """The non-empty lines of the text: for names, the names list."""
+        return frozenset(line for line in self.text.split("\n") if line)
+
+    @cached_property
+    def longest_line(self) -> int:
+        return max((len(line) for line in self.known_lines), default=0)
 
     # -- text <-> ids -------------------------------------------------------------------
 
@@ -126,9 +134,11 @@ class CharTask(Task):
             if self.is_names:
                 names, new_share = self._sample_names(model, VIEW_NAMES, temperature, generator)
                 return {"sample": ", ".join(name or "∅" for name in names), "new_share": new_share}
-            start = "\n" if "\n" in self.char_to_id else self.text[0]
-            continuation = self.sample(model, 1, VIEW_SAMPLE_CHARS, temperature, generator, start=start)[0]
-            return {"sample": continuation if start == "\n" else start + continuation}
+            if "\n" in self.char_to_id:  # start at a line start; the newline itself is not shown
+                return {"sample": self.sample(model, 1, VIEW_SAMPLE_CHARS, temperature, generator, start="\n")[0]}
+            start = self.text[0]  # hihello: "h"
+            continuation = self.sample(model, 1, VIEW_SAMPLE_CHARS - 1, temperature, generator, start=start)[0]
+            return {"sample": start + continuation}
         except _NonFiniteOutputs as error:
             return {"sample": str(error), "new_share": float("nan")} if self.is_names else {"sample": str(error)}
 
@@ -156,8 +166,9 @@ class CharTask(Task):
             raise ConfigError(f"text '{self.source}' has no newlines, so it has no names to sample; use text 'names'")
         max_length = self.longest_line + NAME_SLACK
         names, finished = self._sample(model, count, max_length, temperature, generator, "\n", stop_at_newline=True)
-        new_names = [bool(done and name and name not in self.known_lines) for name, done in zip(names, finished)]
-        return names, sum(new_names) / count
+        known = self.known_lines
+        is_new = [done and bool(name) and name not in known for name, done in zip(names, finished, strict=True)]
+        return names, sum(is_new) / count
 
     def _sample(self, model, count, length, temperature, generator, start, stop_at_newline):
         _check_count("sample count", count)
@@ -186,7 +197,7 @@ class CharTask(Task):
                 sampled_ids[:, step] = next_ids[:, 0]
                 steps_taken = step + 1
                 finished |= next_ids[:, 0] == newline_id
-                if bool(finished.all()):
+                if bool(finished.all()) or steps_taken == length:
                     break
                 logits, state = model(next_ids, state)  # (count, 1, V)
         samples = []
