@@ -1,0 +1,279 @@
+"""lstm-viz: open the app (default) or train headless (lstm-viz train) and write a run directory.
+
+Exit codes: 0 done, 1 the GUI cannot start, 2 bad input (one line on stderr, never a
+traceback), 3 training diverged, 130 interrupted (Ctrl-C; the run files are written first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from lstm_viz.core.config import (
+    BUILTIN_TEXTS,
+    CELLS,
+    OPTIMIZERS,
+    TASKS,
+    ConfigError,
+    RunConfig,
+    load_preset,
+    preset_names,
+)
+
+# Seconds between checkpoint + metrics saves while training, so a killed run keeps its progress;
+# by time, not steps: rewriting a long metrics.csv every N fast steps would cost more than training.
+SAVE_EVERY_S = 30.0
+DEFAULT_PRESET = "sine"
+EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
+OVERRIDES = ("task", "text", "cell", "hidden", "layers", "bidirectional", "forget_bias", "optimizer", "lr", "batch")
+OVERRIDES += ("seq_len", "clip", "seed", "temperature", "steps")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        if argv[:1] == ["train"]:
+            return _train(_parse(_train_parser(), argv[1:]))
+        return _gui(_parse(_gui_parser(), argv))
+    except _ParserExit as parser_exit:
+        return parser_exit.code
+    except ConfigError as error:
+        print(f"lstm-viz: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("lstm-viz: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+# ---- the two forms ---------------------------------------------------------------------
+def _gui(args: argparse.Namespace) -> int:
+    config, _ = _config(args)
+    if args.screenshot is not None and not Path(args.screenshot).expanduser().parent.is_dir():
+        raise ConfigError(f"cannot save screenshot '{args.screenshot}': its folder does not exist")
+    from lstm_viz.core.tasks import make_task
+
+    make_task(config)  # a bad text file is reported here, before any window opens
+    try:
+        from lstm_viz.gui.app import run_app
+    except ImportError as error:
+        print(f"lstm-viz: error: cannot start the GUI ({error}); lstm-viz train runs without one", file=sys.stderr)
+        return 1
+    return run_app(config, steps=args.steps, screenshot=args.screenshot)
+
+
+def _train(args: argparse.Namespace) -> int:
+    import torch
+
+    from lstm_viz.core import runs
+    from lstm_viz.core.internals import probe_trace
+    from lstm_viz.core.trainer import Trainer
+
+    if "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(1)  # these small models run faster on one thread, far faster on a busy machine
+    if args.resume is None:
+        config, name = _config(args)
+        trainer = Trainer(config)
+    else:  # the checkpoint's settings, or the preset's if one is given, with the command line's on top
+        checkpoint = runs.load_checkpoint(args.resume)
+        if args.preset is None:
+            config, name = runs.checkpoint_config(checkpoint, args.resume).replace(**_overrides(args)), "resumed"
+        else:
+            config, name = _config(args)
+        trainer = runs.restore_trainer(checkpoint, config, args.resume)
+    out_dir = runs.make_run_dir(args.out if args.out is not None else _default_out(name))
+    runs.write_config(out_dir, trainer.config, name)
+
+    steps_per_s, stopped_by = _train_steps(trainer, config.steps, out_dir, name)
+    runs.write_run(out_dir, trainer, probe_trace(trainer.model, trainer.task), steps_per_s, name)
+
+    if stopped_by == "divergence":
+        print(
+            f"lstm-viz: training diverged at step {trainer.diverged_at_step} (non-finite loss or gradient); "
+            f"last finite checkpoint kept in {out_dir}; try a lower --lr or --clip norm:1",
+            file=sys.stderr,
+        )
+        return EXIT_DIVERGED
+    if stopped_by == "interrupt":
+        print(f"lstm-viz: interrupted at step {trainer.step_count}; run files written to {out_dir}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    result = runs.summary(trainer, None, steps_per_s)
+    final = "n/a" if result["final_loss"] is None else f"{result['final_loss']:.4g}"
+    print(
+        f"{name}: {trainer.step_count} steps, loss {final} (baseline {result['baseline_loss']:.4g}: "
+        f"{result['baseline_name']}), {steps_per_s:.0f} steps/s; run files in {out_dir}"
+    )
+    return 0
+
+
+def _train_steps(trainer, steps: int, out_dir: Path, name: str) -> tuple[float, str]:
+    """Up to `steps` more steps: (steps per second, "" if all ran, else "divergence" or "interrupt")."""
+    from tqdm import tqdm
+
+    from lstm_viz.core.runs import save_progress
+
+    progress = tqdm(total=steps, desc=name, unit="step", file=sys.stderr, disable=not sys.stderr.isatty())
+    started = last_save = time.perf_counter()
+    first_step, stopped_by = trainer.step_count, ""
+    with _StopOnInterrupt() as interrupt, progress:
+        for _ in range(steps):
+            result = trainer.step()
+            progress.set_postfix_str(f"loss {result.loss:.4g}", refresh=False)
+            progress.update()
+            if result.diverged or interrupt.requested:
+                stopped_by = "divergence" if result.diverged else "interrupt"
+                break
+            if time.perf_counter() - last_save >= SAVE_EVERY_S:
+                save_progress(out_dir, trainer)
+                last_save = time.perf_counter()
+    elapsed = time.perf_counter() - started
+    return (trainer.step_count - first_step) / max(elapsed, 1e-9), stopped_by
+
+
+class _StopOnInterrupt:
+    """The first Ctrl-C stops training after the current step, so the files written stay consistent;
+    a second one interrupts at once."""
+
+    def __enter__(self) -> _StopOnInterrupt:
+        self.requested = False
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc_info) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+# ---- settings ---------------------------------------------------------------------------
+def _config(args: argparse.Namespace) -> tuple[RunConfig, str]:
+    """The preset with the command line's overrides on top, and the preset's name."""
+    preset = args.preset or DEFAULT_PRESET
+    return load_preset(preset).replace(**_overrides(args)), Path(preset).stem
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    changes = {name: getattr(args, name) for name in OVERRIDES if getattr(args, name) is not None}
+    if "text" in changes:
+        if changes.setdefault("task", "chars") != "chars":
+            raise ConfigError(f"--text is for the chars task, not --task {changes['task']}; drop one of them")
+        text_path = Path(changes["text"]).expanduser()
+        if changes["text"] not in BUILTIN_TEXTS and text_path.exists():
+            changes["text"] = str(text_path.resolve())  # config.json stays valid from any folder
+    return changes
+
+
+def _default_out(name: str) -> Path:
+    base = Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out, number = base, 1
+    while out.exists():
+        number += 1
+        out = base.with_name(f"{base.name}-{number}")
+    return out
+
+
+# ---- argument parsing --------------------------------------------------------------------
+class _ParserExit(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    try:
+        return parser.parse_args(argv)
+    except SystemExit as exit_request:  # --help (0) or a usage error (2), already printed
+        raise _ParserExit(exit_request.code if isinstance(exit_request.code, int) else EXIT_BAD_INPUT) from None
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lstm-viz",
+        usage="lstm-viz [--preset NAME|PATH] [--steps N] [--screenshot PNG] [settings]\n"
+        "       lstm-viz train [--preset NAME|PATH] [--resume CHECKPOINT] [--steps N] [--out DIR] [settings]",
+        description="Watch the gates, states and gradients of an LSTM, live, while it learns.\n"
+        "Without a command this opens the app; 'lstm-viz train --help' describes headless training.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_preset(parser)
+    parser.add_argument("--steps", type=int, metavar="N", help="start training at once and pause after N steps")
+    parser.add_argument("--screenshot", metavar="PNG", help="after --steps, save a screenshot of the window and quit")
+    _add_settings(parser)
+    return parser
+
+
+def _train_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lstm-viz train",
+        description="Train without a window and write a run directory:\n"
+        "  config.json    the settings and versions, loadable with --preset\n"
+        "  metrics.csv    per step: loss, grad_norm, grad_norm_clipped, clipped, and the norm of each gate block\n"
+        "  summary.json   steps, final_loss (mean of the last 100 steps), baseline_loss, diverged, steps_per_s\n"
+        f"  checkpoint.pt  weights, optimizer and RNG state (also saved every {SAVE_EVERY_S:.0f} s)\n"
+        "  trace.npz      the final probe: gates, states and gradients, each (layers, directions, T, H)",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_preset(parser)
+    parser.add_argument(
+        "--resume",
+        metavar="CHECKPOINT",
+        help="continue from a checkpoint.pt, with its settings (settings given here win)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        metavar="N",
+        help="steps to train; with --resume, steps MORE than the checkpoint's (default: the preset's)",
+    )
+    parser.add_argument("--out", metavar="DIR", help="run directory (default: runs/PRESET-YYYYmmdd-HHMMSS)")
+    _add_settings(parser)
+    return parser
+
+
+def _add_preset(parser) -> None:
+    parser.add_argument(
+        "--preset",
+        metavar="NAME|PATH",
+        help=f"a built-in preset ({', '.join(preset_names())}) or a .json file such as a run's config.json "
+        f"(default: {DEFAULT_PRESET})",
+    )
+
+
+def _add_settings(parser: argparse.ArgumentParser) -> None:
+    settings = parser.add_argument_group("settings (override the preset)")
+    settings.add_argument("--task", choices=TASKS)
+    settings.add_argument("--text", metavar="FILE", help="chars text: hihello, names or a UTF-8 file (implies chars)")
+    settings.add_argument("--cell", choices=CELLS)
+    settings.add_argument("--hidden", type=int, metavar="H", help="units per layer and direction")
+    settings.add_argument("--layers", type=int, metavar="L")
+    settings.add_argument("--bidirectional", action=argparse.BooleanOptionalAction)
+    settings.add_argument("--forget-bias", type=float, metavar="B", help="LSTM forget gate bias at init")
+    settings.add_argument("--optimizer", choices=OPTIMIZERS)
+    settings.add_argument("--lr", type=float, help="learning rate")
+    settings.add_argument("--batch", type=int, metavar="B", help="sequences per step")
+    settings.add_argument("--seq-len", type=int, metavar="T", help="timesteps per sequence")
+    settings.add_argument("--clip", metavar="off|norm:X|value:X", help="gradient clipping, e.g. norm:1.0")
+    settings.add_argument("--seed", type=int)
+    settings.add_argument("--temperature", type=float, metavar="T", help="chars: sampling temperature")
+
+
+_EPILOG = """examples:
+  lstm-viz --preset exploding
+  lstm-viz train --preset adding-100 --steps 3000 --out runs/adding
+  lstm-viz train --resume runs/adding/checkpoint.pt --steps 1000 --lr 1e-4
+
+exit codes: 0 done, 1 the GUI cannot start, 2 bad input, 3 training diverged (the last finite
+checkpoint is kept), 130 interrupted (Ctrl-C stops after the current step and writes the run files)
+
+lstm-viz train uses one CPU thread; set OMP_NUM_THREADS to use more."""

@@ -1,0 +1,281 @@
+"""lstm-viz: the headless run directory, resume, one-line errors, divergence, Ctrl-C, the GUI form."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lstm_viz import cli
+from lstm_viz.core.runs import read_metrics
+from lstm_viz.core.trainer import METRIC_COLUMNS, Trainer
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = ["--preset", "sine", "--hidden", "6", "--seq-len", "12", "--batch", "4"]
+
+
+def train(tmp_path, *arguments, out="run"):
+    return cli.main(["train", *SMALL, "--out", str(tmp_path / out), *arguments])
+
+
+# ---- the run directory -------------------------------------------------------------------
+def test_train_writes_the_documented_files(tmp_path, capsys):
+    assert train(tmp_path, "--steps", "6", "--layers", "2", "--bidirectional") == 0
+    run = tmp_path / "run"
+    assert sorted(p.name for p in run.iterdir()) == sorted(
+        ["config.json", "metrics.csv", "summary.json", "checkpoint.pt", "trace.npz"]
+    )
+    assert "6 steps" in capsys.readouterr().out
+
+    config = json.loads((run / "config.json").read_text())
+    assert (config["name"], config["hidden"], config["layers"], config["bidirectional"]) == ("sine", 6, 2, True)
+    assert set(config["versions"]) == {"lstm_viz", "torch", "numpy", "python"}
+
+    metrics = read_metrics(run / "metrics.csv")
+    assert tuple(metrics)[: len(METRIC_COLUMNS)] == METRIC_COLUMNS
+    assert {"l0.W_ih.i", "l0.W_hh.f", "l1r.W_hh.o", "head.weight"} <= set(metrics)
+    np.testing.assert_array_equal(metrics["step"], np.arange(1, 7))
+    assert np.all(np.isfinite(metrics["grad_norm"])) and np.all(metrics["loss"] > 0)
+
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["steps"] == 6 and summary["diverged"] is False and summary["diverged_at_step"] is None
+    assert summary["final_loss"] == pytest.approx(metrics["loss"].mean(), rel=1e-6)
+    assert summary["baseline_loss"] > 0 and summary["steps_per_s"] > 0
+
+    with np.load(run / "trace.npz", allow_pickle=False) as trace:
+        states = ("input_gate", "forget_gate", "cell_candidate", "output_gate", "cell", "hidden")
+        for name in (*states, "grad_hidden", "grad_cell"):
+            assert trace[name].shape == (2, 2, 12, 6), name  # (layers, directions, T, H)
+        assert trace["lstm_input"].shape == (12, 1)
+        assert trace["grad_output"].shape == (12, 12)
+        assert trace["probe_input"].shape == trace["probe_target"].shape == trace["probe_output"].shape == (12, 1)
+
+
+def test_trace_hidden_is_what_torch_computes_from_the_saved_weights(tmp_path):
+    assert train(tmp_path, "--steps", "5") == 0
+    weights = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["model"]
+    lstm = torch.nn.LSTM(1, 6, batch_first=True)
+    lstm.load_state_dict(
+        {name.removeprefix("layers.0."): value for name, value in weights.items() if "layers.0" in name}
+    )
+    head = torch.nn.Linear(6, 1)
+    head.load_state_dict({"weight": weights["head.weight"], "bias": weights["head.bias"]})
+    with np.load(tmp_path / "run" / "trace.npz") as trace:
+        with torch.no_grad():
+            hidden, _ = lstm(torch.from_numpy(trace["probe_input"])[None])  # (1, T, H)
+        np.testing.assert_allclose(trace["hidden"][0, 0], hidden[0].numpy(), atol=1e-6)
+        np.testing.assert_allclose(trace["probe_output"], head(hidden)[0].detach().numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("settings", [[], SMALL], ids=["checkpoint's settings", "same preset and settings"])
+def test_resume_continues_exactly_where_the_run_stopped(tmp_path, settings):
+    assert train(tmp_path, "--steps", "30", out="uninterrupted") == 0
+    assert train(tmp_path, "--steps", "20", out="first") == 0
+    resume = ["--resume", str(tmp_path / "first" / "checkpoint.pt"), "--steps", "10"]
+    assert cli.main(["train", *settings, *resume, "--out", str(tmp_path / "resumed")]) == 0
+
+    uninterrupted = read_metrics(tmp_path / "uninterrupted" / "metrics.csv")
+    resumed = read_metrics(tmp_path / "resumed" / "metrics.csv")
+    np.testing.assert_array_equal(resumed["step"], np.arange(1, 31))
+    np.testing.assert_array_equal(resumed["loss"], uninterrupted["loss"])
+    np.testing.assert_array_equal(resumed["grad_norm"], uninterrupted["grad_norm"])
+
+
+def test_a_run_config_json_reruns_the_same_run(tmp_path):
+    assert train(tmp_path, "--steps", "4", "--seed", "5") == 0
+    rerun = ["train", "--preset", str(tmp_path / "run" / "config.json"), "--out", str(tmp_path / "rerun")]
+    assert cli.main(rerun) == 0
+    first, second = (read_metrics(tmp_path / name / "metrics.csv") for name in ("run", "rerun"))
+    np.testing.assert_array_equal(first["loss"], second["loss"])
+
+
+def test_a_killed_run_keeps_its_last_periodic_save(tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "SAVE_EVERY_S", 0.0)  # save after every step
+    original_step = Trainer.step
+
+    def step_then_die(trainer):
+        if trainer.step_count == 4:
+            raise MemoryError("killed")
+        return original_step(trainer)
+
+    monkeypatch.setattr(Trainer, "step", step_then_die)
+    with pytest.raises(MemoryError):
+        train(tmp_path, "--steps", "10")
+    run = tmp_path / "run"
+    assert torch.load(run / "checkpoint.pt", weights_only=True)["step"] == 4
+    assert len(read_metrics(run / "metrics.csv")["step"]) == 4
+    assert (run / "config.json").exists() and not (run / "summary.json").exists()
+
+
+def test_ctrl_c_stops_after_the_step_writes_the_files_and_exits_130(tmp_path, monkeypatch, capsys):
+    original_step = Trainer.step
+
+    def step_then_ctrl_c(trainer):
+        result = original_step(trainer)
+        if trainer.step_count == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return result
+
+    monkeypatch.setattr(Trainer, "step", step_then_ctrl_c)
+    assert train(tmp_path, "--steps", "50") == 130
+    assert "interrupted at step 3" in capsys.readouterr().err
+    run = tmp_path / "run"
+    assert json.loads((run / "summary.json").read_text())["steps"] == 3
+    assert torch.load(run / "checkpoint.pt", weights_only=True)["step"] == 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+# ---- divergence --------------------------------------------------------------------------
+def test_divergence_exits_3_naming_the_step_and_keeps_a_finite_checkpoint(tmp_path, capsys):
+    assert train(tmp_path, "--optimizer", "sgd", "--lr", "1e4", "--steps", "200") == 3
+    error = capsys.readouterr().err
+    metrics = read_metrics(tmp_path / "run" / "metrics.csv")
+    first_non_finite = int(metrics["step"][~np.isfinite(metrics["loss"]) | ~np.isfinite(metrics["grad_norm"])][0])
+    assert len(metrics["step"]) == first_non_finite < 200  # stopped at the first divergence
+    assert f"training diverged at step {first_non_finite} " in error
+    assert str(tmp_path / "run") in error and "Traceback" not in error
+    checkpoint = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert all(torch.isfinite(weights).all() for weights in checkpoint["model"].values())
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["diverged_at_step"] == first_non_finite
+
+
+# ---- bad input: one line, exit 2 ------------------------------------------------------------
+def text_file(tmp_path, content: bytes) -> str:
+    path = tmp_path / "text.txt"
+    path.write_bytes(content)
+    return str(path)
+
+
+BAD_INPUTS = {
+    "unknown preset": (lambda tmp: ["--preset", "nope"], "unknown preset 'nope'"),
+    "missing text": (lambda tmp: ["--text", str(tmp / "absent.txt")], "absent.txt' does not exist"),
+    "empty text": (lambda tmp: ["--text", text_file(tmp, b"")], "is empty"),
+    "binary text": (lambda tmp: ["--text", text_file(tmp, b"ab\0cd" * 20)], "looks binary"),
+    "latin-1 text": (lambda tmp: ["--text", text_file(tmp, "café au lait".encode("latin-1") * 9)], "not valid UTF-8"),
+    "short text": (lambda tmp: ["--text", text_file(tmp, b"abcdefgh"), "--seq-len", "20"], "needs at least 21"),
+    "text for sine": (lambda tmp: ["--task", "sine", "--text", "names"], "--text is for the chars task"),
+    "zero hidden": (lambda tmp: ["--hidden", "0"], "hidden must be between 1"),
+    "zero batch": (lambda tmp: ["--batch", "0"], "batch must be between 1"),
+    "negative lr": (lambda tmp: ["--lr", "-0.1"], "lr must be greater than 0"),
+    "nan lr": (lambda tmp: ["--lr", "nan"], "lr must be a finite number"),
+    "negative steps": (lambda tmp: ["--steps", "-5"], "steps must be between 0"),
+    "clip mode": (lambda tmp: ["--clip", "sometimes"], "clip 'sometimes' is not understood"),
+    "clip number": (lambda tmp: ["--clip", "norm:abc"], "clip threshold 'abc' is not a number"),
+    "clip negative": (lambda tmp: ["--clip", "norm:-1"], "clip threshold must be a positive number"),
+    "missing checkpoint": (lambda tmp: ["--resume", str(tmp / "no.pt")], "no.pt' does not exist"),
+    "corrupt checkpoint": (
+        lambda tmp: ["--resume", text_file(tmp, os.urandom(500))],
+        "not an lstm_viz checkpoint or corrupt",
+    ),
+    "not a number": (lambda tmp: ["--hidden", "many"], "argument --hidden: invalid int value"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, case):
+    make_arguments, message = BAD_INPUTS[case]
+    arguments = make_arguments(tmp_path)
+    if "--resume" not in arguments:
+        arguments = ["--hidden", "6", "--seq-len", "12", "--steps", "2", *arguments]
+    assert cli.main(["train", *arguments, "--out", str(tmp_path / "run")]) == 2
+    error = capsys.readouterr().err
+    assert message in error
+    assert "Traceback" not in error
+    assert "error: " in error.splitlines()[-1]
+    assert not (tmp_path / "run").exists()  # nothing was started
+
+
+def test_an_output_directory_under_a_regular_file_is_exit_2(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert cli.main(["train", *SMALL, "--steps", "1", "--out", str(tmp_path / "file" / "run")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("lstm-viz: error: cannot create run directory") and error.count("\n") == 1
+
+
+def test_resuming_with_another_architecture_is_exit_2(tmp_path, capsys):
+    assert train(tmp_path, "--steps", "2") == 0
+    capsys.readouterr()
+    checkpoint = str(tmp_path / "run" / "checkpoint.pt")
+    assert cli.main(["train", "--resume", checkpoint, "--hidden", "7", "--out", str(tmp_path / "again")]) == 2
+    assert "different model: hidden 6 (this run: 7)" in capsys.readouterr().err
+    assert cli.main(["train", "--preset", "hihello", "--resume", checkpoint, "--out", str(tmp_path / "again")]) == 2
+    assert "different model: task 'sine' (this run: 'chars')" in capsys.readouterr().err
+
+
+def test_a_checkpoint_that_would_run_code_is_refused_by_resume(tmp_path, capsys):
+    marker = tmp_path / "created-by-unpickling"
+
+    class CodeRunningPayload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    evil = tmp_path / "evil.pt"
+    torch.save({"format": "lstm_viz-checkpoint-1", "config": {}, "payload": CodeRunningPayload()}, evil)
+    assert cli.main(["train", "--resume", str(evil), "--out", str(tmp_path / "run")]) == 2
+    error = capsys.readouterr().err
+    assert "not a safe checkpoint" in error and "Traceback" not in error
+    assert not marker.exists()
+
+
+# ---- the GUI form --------------------------------------------------------------------------
+@pytest.fixture
+def fake_app(monkeypatch):
+    calls = []
+    app = types.ModuleType("lstm_viz.gui.app")
+    app.run_app = lambda config, steps=None, screenshot=None: calls.append((config, steps, screenshot)) or 0
+    monkeypatch.setitem(sys.modules, "lstm_viz.gui", types.ModuleType("lstm_viz.gui"))
+    monkeypatch.setitem(sys.modules, "lstm_viz.gui.app", app)
+    return calls
+
+
+def test_the_gui_form_hands_run_app_the_preset_with_overrides(tmp_path, fake_app):
+    screenshot = str(tmp_path / "shot.png")
+    assert (
+        cli.main(
+            ["--preset", "hihello", "--hidden", "5", "--clip", "norm:2", "--steps", "9", "--screenshot", screenshot]
+        )
+        == 0
+    )
+    [(config, steps, shot)] = fake_app
+    assert (config.task, config.text, config.hidden, str(config.clip)) == ("chars", "hihello", 5, "norm:2")
+    assert (steps, shot) == (9, screenshot)
+
+
+def test_the_gui_form_defaults_to_the_sine_preset(fake_app):
+    assert cli.main([]) == 0
+    assert fake_app[0][0].task == "sine" and fake_app[0][1:] == (None, None)
+
+
+def test_the_gui_form_reports_bad_input_before_opening_a_window(tmp_path, fake_app, capsys):
+    assert cli.main(["--text", str(tmp_path / "absent.txt")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert fake_app == []
+
+
+# ---- end to end, as a user runs it -------------------------------------------------------------
+def run_module(*arguments, cwd):
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-m", "lstm_viz", *arguments], cwd=cwd, env=environment, capture_output=True, text=True
+    )
+
+
+def test_python_m_lstm_viz_train_end_to_end(tmp_path):
+    done = run_module("train", "--preset", "hihello", "--steps", "3", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    [run] = (tmp_path / "runs").iterdir()  # the default run directory: runs/PRESET-YYYYmmdd-HHMMSS
+    assert run.name.startswith("hihello-") and (run / "trace.npz").exists()
+    assert f"run files in {Path('runs') / run.name}" in done.stdout
+
+    failed = run_module("train", "--text", "absent.txt", cwd=tmp_path)
+    assert failed.returncode == 2
+    assert failed.stderr.startswith("lstm-viz: error: text file 'absent.txt' does not exist")
+    assert failed.stderr.count("\n") == 1  # one line, no traceback
