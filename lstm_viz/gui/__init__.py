@@ -1,0 +1,1 @@
+"""The Qt application: main window, controls, panels and the training worker thread."""

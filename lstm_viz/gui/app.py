@@ -1,0 +1,86 @@
+"""Start the application: torch first, then Qt; one window training `config` at once."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import traceback
+from pathlib import Path
+
+import torch  # before the QApplication exists, as the design asks
+
+from lstm_viz.core.config import ConfigError, RunConfig
+
+EXIT_BAD_INPUT, EXIT_INTERRUPTED = 2, 130
+SCREENSHOT_DELAY_MS = 100  # lets the layout settle after the last snapshot is drawn
+
+
+def configure_pyqtgraph() -> None:
+    """Global pyqtgraph options every panel is written for: images are (rows, columns)."""
+    import pyqtgraph as pg
+
+    pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
+
+
+def run_app(config: RunConfig, steps: int | None = None, screenshot: Path | None = None) -> int:
+    """Open the window on `config` and train; the exit code.
+
+    steps: pause after this many steps. screenshot: once `steps` (default 0) steps are
+    trained and drawn, save a PNG of the whole window there and quit.
+    """
+    torch.set_num_threads(1)  # the worker trains on one core; the GUI keeps the other
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    from lstm_viz.gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("lstm_viz")
+    configure_pyqtgraph()
+    try:
+        window = MainWindow(config)
+    except ConfigError as error:
+        print(f"lstm-viz: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    def report_bug(kind, error, trace) -> None:
+        """A bug in a slot is printed and shown in the window; the app goes on."""
+        traceback.print_exception(kind, error, trace)
+        window.show_message(f"Internal error: {kind.__name__}: {error} (details on the terminal)")
+
+    def interrupt(*_) -> None:
+        app.exit(EXIT_INTERRUPTED)
+
+    previous_hook = sys.excepthook
+    sys.excepthook = report_bug
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, interrupt)  # the window's 30 fps timer gives Python the chance to run it
+    window.show()
+    if screenshot is not None:
+        target = steps or 0
+
+        def save_when_done() -> None:
+            snapshot = window.last_snapshot
+            if snapshot.running or (snapshot.step < target and not snapshot.message):
+                return
+            window.drawn.disconnect(save_when_done)
+            QTimer.singleShot(SCREENSHOT_DELAY_MS, save)
+
+        def save() -> None:
+            saved = window.grab().save(str(screenshot))
+            if not saved:
+                print(f"lstm-viz: error: cannot save screenshot '{screenshot}'", file=sys.stderr)
+            app.exit(0 if saved else EXIT_BAD_INPUT)
+
+        window.drawn.connect(save_when_done)
+        window.worker.start(until_step=target)
+    else:
+        window.worker.start(until_step=steps)
+    try:
+        code = app.exec()
+    finally:
+        window.close()  # stops the worker thread
+        sys.excepthook = previous_hook
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    return code

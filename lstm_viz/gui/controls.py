@@ -1,0 +1,389 @@
+"""The Controls dock: every setting of the run, the run buttons and what the panels show.
+
+It keeps the RunConfig the user asked for and emits it; the window sends it to the worker,
+which applies live settings (learning rate, clipping, temperature) from the next step and
+starts a new model for anything else. show_config() puts a config on the widgets without
+emitting anything, so after a preset load or a refused change they show what is running.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from pathlib import Path
+
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QValidator
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lstm_viz.core.config import (
+    BUILTIN_TEXTS,
+    MAX_BATCH,
+    MAX_HIDDEN,
+    MAX_LAYERS,
+    MAX_SEQ_LEN,
+    Clip,
+    ConfigError,
+    RunConfig,
+    load_preset,
+    preset_names,
+)
+from lstm_viz.core.tasks.chars import HIHELLO
+
+TASK_LABELS = {"sine": "sine: next value", "chars": "chars: next character", "adding": "adding problem"}
+CELL_LABELS = {"lstm": "LSTM", "gru": "GRU", "rnn": "vanilla RNN"}
+OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD (momentum)", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
+CLIP_LABELS = {"off": "off", "norm": "global norm", "value": "each value"}
+DIRECTION_LABELS = ("forward →", "backward ←")
+LIVE_TIP = "Applies from the next step; training goes on."
+RESET_TIP = "Changing this starts a new model at step 0."
+
+
+class LogSpinBox(QDoubleSpinBox):
+    """A positive number shown as 0.001 / 1e-05, stepping through 1, 2, 5 × 10^k."""
+
+    LADDER = [mantissa * 10.0**exponent for exponent in range(-8, 6) for mantissa in (1.0, 2.0, 5.0)]
+
+    def __init__(self, minimum: float, maximum: float) -> None:
+        super().__init__()
+        self.setDecimals(12)  # the displayed text is %g; this only stops Qt rounding the value
+        self.setRange(minimum, maximum)
+        self.setKeyboardTracking(False)
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt's name)
+        return f"{value:.6g}"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, position: int):
+        try:
+            value = float(text)
+        except ValueError:
+            return QValidator.State.Intermediate, text, position
+        state = (
+            QValidator.State.Acceptable if self.minimum() <= value <= self.maximum() else QValidator.State.Intermediate
+        )
+        return state, text, position
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802
+        value = self.value()
+        below = bisect.bisect_left(self.LADDER, value * (1 - 1e-9))  # first rung >= value
+        on_rung = below < len(self.LADDER) and math.isclose(self.LADDER[below], value, rel_tol=1e-9)
+        index = below + steps if on_rung or steps < 0 else below + steps - 1
+        index = min(max(index, 0), len(self.LADDER) - 1)
+        self.setValue(self.LADDER[index])
+
+
+class ControlsPanel(QWidget):
+    apply_requested = pyqtSignal(object)  # RunConfig: an edited setting (live, or a new model if it must)
+    reset_requested = pyqtSignal(object)  # RunConfig: a new model at step 0 (Reset, preset)
+    start_pause_clicked = pyqtSignal()
+    step_clicked = pyqtSignal()
+    open_text_clicked = pyqtSignal()
+    selection_changed = pyqtSignal(int, int)  # layer, direction shown by the panels
+    error = pyqtSignal(str)  # a setting the core refused
+
+    def __init__(self, config: RunConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.presets = _valid_presets()
+
+        self.preset = QComboBox()
+        self.preset.addItems(list(self.presets))
+        self.preset.setPlaceholderText("custom settings")
+        self.preset.setToolTip("Load a ready-made experiment; this starts a new model.")
+        self.start_pause = QPushButton("Start")
+        self.start_pause.setToolTip("Start or pause training (Space)")
+        self.step_button = QPushButton("Step")
+        self.step_button.setToolTip("Pause and train exactly one step (S)")
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("A new model from these settings, at step 0 (R)")
+
+        self.task = _combo(TASK_LABELS, RESET_TIP)
+        self.text = QComboBox()
+        self.text.setToolTip("The text the character model learns. " + RESET_TIP)
+        self.open_text = QPushButton("Open text…")
+        self.open_text.setToolTip("Train the character model on a UTF-8 text file")
+        self.temperature = LogSpinBox(0.01, 100.0)
+        self.temperature.setToolTip(
+            "Sampling temperature of the generated text: low is safe, high is wild. " + LIVE_TIP
+        )
+
+        self.cell = _combo(CELL_LABELS, RESET_TIP)
+        self.hidden = _spin(1, MAX_HIDDEN, "Units per layer and direction. " + RESET_TIP)
+        self.layers = _spin(1, MAX_LAYERS, "Stacked recurrent layers. " + RESET_TIP)
+        self.bidirectional = QCheckBox("bidirectional")
+        self.bidirectional.setToolTip("A second direction reads the sequence backwards. " + RESET_TIP)
+        self.forget_bias = QDoubleSpinBox()
+        self.forget_bias.setRange(-10.0, 10.0)
+        self.forget_bias.setSingleStep(0.5)
+        self.forget_bias.setKeyboardTracking(False)
+        self.forget_bias.setToolTip("Forget-gate bias at init: 1 or more keeps memories early on. " + RESET_TIP)
+        self.seed = _spin(0, 2**31 - 1, "Seed of the initial weights, batches and probe. " + RESET_TIP)
+
+        self.optimizer = _combo(OPTIMIZER_LABELS, RESET_TIP)
+        self.lr = LogSpinBox(1e-6, 1e4)
+        self.lr.setToolTip("Learning rate; arrows step 1, 2, 5 × 10^k. " + LIVE_TIP)
+        self.batch = _spin(1, MAX_BATCH, "Sequences per step. " + RESET_TIP)
+        self.seq_len = _spin(2, MAX_SEQ_LEN, "Timesteps per sequence (and in the probe the panels show). " + RESET_TIP)
+        self.clip_mode = _combo(CLIP_LABELS, "Clip the gradient by its global norm or each value. " + LIVE_TIP)
+        self.clip_threshold = LogSpinBox(1e-6, 1e6)
+        self.clip_threshold.setToolTip("Clipping threshold. " + LIVE_TIP)
+
+        self.layer = QComboBox()
+        self.layer.setToolTip("The layer the gates, states and gradients panels show")
+        self.direction = _combo(dict(enumerate(DIRECTION_LABELS)), "The direction the panels show")
+        self.unit = QLabel()
+        self.unit.setToolTip("Click a unit in any heatmap to select it everywhere")
+
+        self._build_layout()
+        self.show_config(config)
+        self.set_unit(0)
+        self._connect()
+
+    # ---- layout --------------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        for combo in (self.preset, self.task, self.text, self.cell, self.optimizer, self.clip_mode, self.layer):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)  # narrow by default; widen the dock to see long names
+        run = _form("Run", (_row(self.start_pause, self.step_button, self.reset_button),), ("Preset", self.preset))
+        setup = _form(
+            "Setup (a change restarts)",
+            ("Task", self.task),
+            ("Text", _row(self.text, self.open_text)),
+            ("Cell", self.cell),
+            ("Hidden units", self.hidden),
+            ("Layers", _row(self.layers, self.bidirectional)),
+            ("Forget bias", self.forget_bias),
+            ("Optimizer", self.optimizer),
+            ("Batch", self.batch),
+            ("Sequence length", self.seq_len),
+            ("Seed", self.seed),
+        )
+        live = _form(
+            "Live (applies next step)",
+            ("Learning rate", self.lr),
+            ("Clipping", _row(self.clip_mode, self.clip_threshold)),
+            ("Temperature", self.temperature),
+        )
+        view = _form("Show", ("Layer", _row(self.layer, self.direction)), ("Unit", self.unit))
+
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setContentsMargins(6, 4, 6, 4)
+        column.setSpacing(6)
+        for group in (run, setup, live, view):
+            column.addWidget(group)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(content)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(content.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+    def _connect(self) -> None:
+        self.preset.activated.connect(lambda index: self._load_preset(self.preset.itemText(index)))
+        self.start_pause.clicked.connect(self.start_pause_clicked)
+        self.step_button.clicked.connect(self.step_clicked)
+        self.reset_button.clicked.connect(lambda: self.reset_requested.emit(self.config))
+        self.open_text.clicked.connect(self.open_text_clicked)
+
+        self.task.activated.connect(lambda _: self._choose_task(self.task.currentData()))
+        self.text.activated.connect(lambda _: self._edit(text=self.text.currentData()))
+        self.temperature.valueChanged.connect(lambda value: self._edit(temperature=value))
+        self.cell.activated.connect(lambda _: self._edit(cell=self.cell.currentData()))
+        self.hidden.valueChanged.connect(lambda value: self._edit(hidden=value))
+        self.layers.valueChanged.connect(lambda value: self._edit(layers=value))
+        self.bidirectional.toggled.connect(lambda checked: self._edit(bidirectional=checked))
+        self.forget_bias.valueChanged.connect(lambda value: self._edit(forget_bias=value))
+        self.seed.valueChanged.connect(lambda value: self._edit(seed=value))
+        self.optimizer.activated.connect(lambda _: self._edit(optimizer=self.optimizer.currentData()))
+        self.lr.valueChanged.connect(lambda value: self._edit(lr=value))
+        self.batch.valueChanged.connect(lambda value: self._edit(batch=value))
+        self.seq_len.valueChanged.connect(lambda value: self._edit(seq_len=value))
+        self.clip_mode.activated.connect(lambda _: self._edit_clip())
+        self.clip_threshold.valueChanged.connect(lambda _: self._edit_clip())
+
+        self.layer.activated.connect(lambda _: self._emit_selection())
+        self.direction.activated.connect(lambda _: self._emit_selection())
+
+    # ---- from the window -------------------------------------------------------------------
+    def show_config(self, config: RunConfig) -> None:
+        """Put `config` on the widgets without emitting any change."""
+        self.config = config
+        widgets = self.findChildren(QWidget)
+        blocked = [widget.blockSignals(True) for widget in widgets]
+        try:
+            matching = [name for name, preset in self.presets.items() if preset == config.replace(steps=preset.steps)]
+            self.preset.setCurrentIndex(self.preset.findText(matching[0]) if matching else -1)
+            _select(self.task, config.task)
+            self._fill_texts(config.text)
+            self.temperature.setValue(config.temperature)
+            _select(self.cell, config.cell)
+            self.hidden.setValue(config.hidden)
+            self.layers.setValue(config.layers)
+            self.bidirectional.setChecked(config.bidirectional)
+            self.forget_bias.setValue(config.forget_bias)
+            self.seed.setValue(min(config.seed, self.seed.maximum()))
+            _select(self.optimizer, config.optimizer)
+            self.lr.setValue(config.lr)
+            self.batch.setValue(config.batch)
+            self.seq_len.setValue(config.seq_len)
+            _select(self.clip_mode, config.clip.mode)
+            self.clip_threshold.setValue(config.clip.threshold)
+            layer = max(self.layer.currentIndex(), 0)
+            self.layer.clear()
+            self.layer.addItems([f"layer {index + 1}" for index in range(config.layers)])
+            self.layer.setCurrentIndex(min(layer, config.layers - 1))
+            if not config.bidirectional:
+                self.direction.setCurrentIndex(0)
+        finally:
+            for widget, was_blocked in zip(widgets, blocked, strict=True):
+                widget.blockSignals(was_blocked)
+        self._enable_relevant()
+
+    @property
+    def preset_name(self) -> str | None:
+        """The preset the config equals, or None once a setting differs from every preset."""
+        return self.preset.currentText() if self.preset.currentIndex() >= 0 else None
+
+    @property
+    def selection(self) -> tuple[int, int]:
+        """(layer, direction) the panels should show."""
+        return max(self.layer.currentIndex(), 0), max(self.direction.currentIndex(), 0)
+
+    def set_running(self, running: bool) -> None:
+        self.start_pause.setText("Pause" if running else "Start")
+
+    def set_unit(self, unit: int) -> None:
+        self.unit.setText(f"{unit}   (click a heatmap row to choose)")
+
+    def choose_text(self, path: str) -> None:
+        """Train the character model on the text file at `path`."""
+        self._edit(task="chars", text=path)
+
+    # ---- edits -------------------------------------------------------------------------
+    def _edit(self, **changes) -> None:
+        try:
+            config = self.config.replace(**changes)
+        except ConfigError as error:
+            self.error.emit(str(error))
+            self.show_config(self.config)
+            return
+        if config != self.config:
+            self.show_config(config)
+            self.apply_requested.emit(config)
+
+    def _edit_clip(self) -> None:
+        self._edit(clip=Clip(self.clip_mode.currentData(), self.clip_threshold.value()))
+
+    def _choose_task(self, task: str) -> None:
+        changes = {"task": task}
+        if task == "chars" and self.config.text == HIHELLO and self.config.seq_len >= len(HIHELLO):
+            changes["text"] = "names"  # hihello is shorter than this sequence; names fits any length
+        self._edit(**changes)
+
+    def _load_preset(self, name: str) -> None:
+        try:
+            config = load_preset(name)
+        except ConfigError as error:
+            self.error.emit(str(error))
+            self.show_config(self.config)
+            return
+        self.show_config(config)
+        self.reset_requested.emit(config)
+
+    def _emit_selection(self) -> None:
+        self.selection_changed.emit(*self.selection)
+
+    def _fill_texts(self, text: str) -> None:
+        self.text.clear()
+        for name in BUILTIN_TEXTS:
+            self.text.addItem(name, name)
+        if text not in BUILTIN_TEXTS:
+            self.text.addItem(Path(text).name, text)
+            self.text.setItemData(self.text.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
+        _select(self.text, text)
+
+    def _enable_relevant(self) -> None:
+        config = self.config
+        chars = config.task == "chars"
+        for widget in (self.text, self.temperature):
+            widget.setEnabled(chars)
+        self.forget_bias.setEnabled(config.cell == "lstm")
+        self.clip_threshold.setEnabled(config.clip.mode != "off")
+        self.layer.setEnabled(config.layers > 1)
+        self.direction.setEnabled(config.bidirectional)
+
+
+def _valid_presets() -> dict[str, RunConfig]:
+    """The built-in presets that load; a broken preset file is left out of the menu."""
+    presets = {}
+    for name in preset_names():
+        try:
+            presets[name] = load_preset(name)
+        except ConfigError:
+            continue
+    return presets
+
+
+def _combo(labels: dict, tooltip: str) -> QComboBox:
+    combo = QComboBox()
+    for value, label in labels.items():
+        combo.addItem(label, value)
+    combo.setToolTip(tooltip)
+    return combo
+
+
+def _select(combo: QComboBox, value) -> None:
+    combo.setCurrentIndex(combo.findData(value))
+
+
+def _spin(minimum: int, maximum: int, tooltip: str) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(minimum, maximum)
+    spin.setKeyboardTracking(False)  # typing "128" is one change, not three
+    spin.setToolTip(tooltip)
+    return spin
+
+
+def _row(*widgets) -> QHBoxLayout:
+    row = QHBoxLayout()
+    for widget in widgets:
+        row.addWidget(widget, 1)
+    return row
+
+
+def _form(title: str, *rows) -> QGroupBox:
+    group = QGroupBox(title)
+    form = QFormLayout(group)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    form.setContentsMargins(8, 4, 8, 6)
+    form.setVerticalSpacing(4)
+    for row in rows:
+        if len(row) == 1:
+            form.addRow(row[0])
+        else:
+            form.addRow(*row)
+    return group

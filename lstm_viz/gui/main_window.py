@@ -1,0 +1,397 @@
+"""The main window: rearrangeable docks for the controls and the five panels, menus,
+keyboard shortcuts, a message bar and a status bar.
+
+A 30 fps timer takes the newest Snapshot from the worker's mailbox and, only when there
+is one, hands it to every panel. The Snapshot is all the GUI learns from the worker.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import time
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QAction, QKeySequence, QPainter, QShortcut
+from PyQt6.QtSvg import QSvgGenerator
+from PyQt6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenuBar,
+    QMessageBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lstm_viz import __version__
+from lstm_viz.core.config import ConfigError, RunConfig
+from lstm_viz.core.runs import INTEGER_COLUMNS, atomic_write_text
+from lstm_viz.core.snapshot import Snapshot
+from lstm_viz.gui.controls import ControlsPanel
+from lstm_viz.gui.panels import GatesPanel, GradientsPanel, StatesPanel, TaskViewPanel, TrainingPanel
+from lstm_viz.gui.worker import NOTICE_MARK, TrainingWorker, is_notice
+
+FRAME_INTERVAL_MS = 33  # ~30 frames/s at most; a frame is drawn only when a new snapshot arrived
+DRAW_SHARE = 0.5  # drawing and painting take at most this share of the GUI thread: training needs the GIL too
+MAX_FRAME_INTERVAL_S = 0.5  # however costly the frames, draw at least this often
+MIN_SIZE = (1280, 720)
+MESSAGE_STYLE = "#messages {{ background: {background}; border-bottom: 2px solid {line}; }} QLabel {{ color: {text}; }}"
+ERROR_STYLE = MESSAGE_STYLE.format(background="#6b1f1f", line="#e0534a", text="#fff0ee")
+NOTICE_STYLE = MESSAGE_STYLE.format(background="#1d4a2c", line="#4caf6a", text="#ecfff1")
+SHORTCUTS = (
+    ("Space", "start / pause training"),
+    ("S", "pause and train exactly one step"),
+    ("R", "reset: a new model from the current settings, at step 0"),
+    ("Ctrl+O", "train the character model on a text file"),
+    ("Ctrl+S", "save a checkpoint"),
+    ("Ctrl+L", "load a checkpoint"),
+    ("Ctrl+Q", "quit"),
+)
+ABOUT = (
+    "<b>lstm_viz {version}</b><p>Trains a small recurrent network (LSTM, GRU or vanilla RNN) with PyTorch in a "
+    "background thread and shows, live and for every timestep of a fixed probe sequence, its gates, cell and "
+    "hidden states and the gradients flowing back through time. The internals are reconstructed exactly from the "
+    "fused torch layers' weights and outputs, so what you see is what torch computes. Change the learning rate or "
+    "clipping while it trains to watch gradients vanish, explode or settle.</p>"
+)
+
+
+class MainWindow(QMainWindow):
+    drawn = pyqtSignal()  # a new snapshot has been drawn (for screenshots and tests)
+
+    def __init__(self, config: RunConfig) -> None:
+        super().__init__()
+        self.worker = TrainingWorker(config)  # ConfigError reaches the caller
+        self.last_snapshot: Snapshot | None = None
+        self.layer = self.direction = self.unit = 0
+        self._frame_times: deque[float] = deque(maxlen=120)
+        self._want_running = False
+        self._frame_started = 0.0
+        self._frame_cost = 0.0  # seconds a frame takes, drawing and the painting it causes (moving average)
+
+        self.controls = ControlsPanel(config)
+        self.panels = {
+            "Gates": GatesPanel(),
+            "States": StatesPanel(),
+            "Gradients through time": GradientsPanel(),
+            "Training": TrainingPanel(),
+            "Task view": TaskViewPanel(),
+        }
+        self.docks: dict[str, QDockWidget] = {}
+        self._build_docks()
+        self._build_menus()
+        self._build_message_bar()
+        self._build_status_bar()
+        self._build_shortcuts()
+        self._connect()
+        self._link_time_axes()
+        self._fit_to_screen()
+        self._show_title(config)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(FRAME_INTERVAL_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+
+    # ---- layout ----------------------------------------------------------------------------
+    def _build_docks(self) -> None:
+        self.setDockNestingEnabled(True)
+        self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        for title, widget in {"Controls": self.controls, **self.panels}.items():
+            dock = QDockWidget(title, self)
+            dock.setObjectName(title)
+            dock.setWidget(widget)
+            dock.setFeatures(
+                QDockWidget.DockWidgetFeature.DockWidgetMovable
+                | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            )
+            self.docks[title] = dock
+
+    def restore_layout(self) -> None:
+        """Controls on the left; gates and states in the middle; gradients, training and the task on the right."""
+        docks = self.docks
+        for dock in docks.values():
+            dock.setFloating(False)
+            dock.show()
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, docks["Controls"])
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, docks["Gates"])
+        self.splitDockWidget(docks["Gates"], docks["Gradients through time"], Qt.Orientation.Horizontal)
+        self.splitDockWidget(docks["Gates"], docks["States"], Qt.Orientation.Vertical)
+        self.splitDockWidget(docks["Gradients through time"], docks["Training"], Qt.Orientation.Vertical)
+        self.splitDockWidget(docks["Training"], docks["Task view"], Qt.Orientation.Vertical)
+        width = max(self.width(), MIN_SIZE[0])
+        self.resizeDocks(
+            [docks["Controls"], docks["Gates"], docks["Gradients through time"]],
+            [300, (width - 300) // 2, (width - 300) // 2],
+            Qt.Orientation.Horizontal,
+        )
+
+    def _build_message_bar(self) -> None:
+        """A banner between the menus and the docks: red for errors, green for notices, hidden when empty."""
+        self.message_label = QLabel()
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Hide this message")
+        self.message_bar = QWidget()
+        self.message_bar.setObjectName("messages")
+        self.message_bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        row = QHBoxLayout(self.message_bar)
+        row.setContentsMargins(10, 4, 4, 4)
+        row.addWidget(self.message_label, 1)
+        row.addWidget(close)
+        close.clicked.connect(self.message_bar.hide)
+        self.message_bar.hide()
+        top = QWidget()
+        column = QVBoxLayout(top)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.menu_bar)
+        column.addWidget(self.message_bar)
+        self.setMenuWidget(top)  # never call self.menuBar(): it would replace this widget
+
+    def _build_status_bar(self) -> None:
+        self.status_label = QLabel()
+        self.statusBar().addPermanentWidget(self.status_label)
+
+    def _build_menus(self) -> None:
+        self.menu_bar = QMenuBar()
+        file_menu = self.menu_bar.addMenu("&File")
+        self._action(file_menu, "Open text…", self.open_text, "Ctrl+O")
+        self._action(file_menu, "Load checkpoint…", self.load_checkpoint, "Ctrl+L")
+        self._action(file_menu, "Save checkpoint…", self.save_checkpoint, "Ctrl+S")
+        file_menu.addSeparator()
+        self._action(file_menu, "Export panels as PNG…", lambda: self.export_panels("png"))
+        self._action(file_menu, "Export panels as SVG…", lambda: self.export_panels("svg"))
+        self._action(file_menu, "Export metrics as CSV…", self.export_metrics)
+        file_menu.addSeparator()
+        self._action(file_menu, "Quit", self.close, "Ctrl+Q")
+
+        view_menu = self.menu_bar.addMenu("&View")
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        self._action(view_menu, "Restore default layout", self.restore_layout)
+
+        help_menu = self.menu_bar.addMenu("&Help")
+        self._action(help_menu, "Keyboard shortcuts", self.show_shortcuts)
+        self._action(help_menu, "About lstm_viz", self.show_about)
+
+    def _action(self, menu, text: str, slot, shortcut: str | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        return action
+
+    def _build_shortcuts(self) -> None:
+        for key, slot in (("Space", self.start_pause), ("S", self.worker.step), ("R", self.reset)):
+            QShortcut(QKeySequence(key), self, activated=slot)
+
+    def _connect(self) -> None:
+        controls = self.controls
+        controls.apply_requested.connect(self.worker.apply)
+        controls.reset_requested.connect(self.worker.reset)
+        controls.start_pause_clicked.connect(self.start_pause)
+        controls.step_clicked.connect(self.worker.step)
+        controls.open_text_clicked.connect(self.open_text)
+        controls.selection_changed.connect(lambda layer, direction: self.select(layer, direction, self.unit))
+        controls.error.connect(self.show_message)
+        for panel in self.panels.values():
+            panel.unit_clicked.connect(lambda unit: self.select(self.layer, self.direction, unit))
+
+    def _link_time_axes(self) -> None:
+        """Zooming the time axis of one panel zooms all: they show the same probe timesteps."""
+        plots = [panel.time_plot for panel in self.panels.values() if panel.time_plot is not None]
+        for plot in plots[1:]:
+            plot.setXLink(plots[0])
+
+    def _fit_to_screen(self) -> None:
+        """90% of a large screen; all of a screen smaller than 1280x720 / 0.9 (a 1366x768 laptop)."""
+        available = self.screen().availableGeometry()
+        width, height = (
+            int(size * 0.9) if size * 0.9 >= minimum else size
+            for size, minimum in ((available.width(), MIN_SIZE[0]), (available.height(), MIN_SIZE[1]))
+        )
+        self.resize(width, height)
+        self.move(available.x() + (available.width() - width) // 2, available.y() + (available.height() - height) // 2)
+        self.restore_layout()
+
+    # ---- drawing ---------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Draw the newest snapshot, if the worker published one and the last frame was not too costly."""
+        if time.perf_counter() - self._frame_started < min(self._frame_cost / DRAW_SHARE, MAX_FRAME_INTERVAL_S):
+            return
+        snapshot = self.worker.mailbox.take()
+        if snapshot is None:
+            return
+        self._frame_started = time.perf_counter()
+        self.draw(snapshot)
+        QTimer.singleShot(0, self._frame_done)  # runs once the paint events this frame caused are done
+
+    def _frame_done(self) -> None:
+        self._frame_cost = 0.7 * self._frame_cost + 0.3 * (time.perf_counter() - self._frame_started)
+
+    def draw(self, snapshot: Snapshot) -> None:
+        previous = self.last_snapshot
+        self.last_snapshot = snapshot
+        self._want_running = snapshot.running
+        config_changed = previous is None or snapshot.config != previous.config
+        new_message = snapshot.message != (previous.message if previous is not None else "")
+        if config_changed or (new_message and not is_notice(snapshot.message)):
+            self.controls.show_config(snapshot.config)  # also undoes a change the worker refused
+            self._show_title(snapshot.config)
+        if config_changed:
+            self.select(self.layer, self.direction, self.unit)
+        self._each_panel("update_snapshot", snapshot)
+        if new_message:
+            self.show_message(snapshot.message)
+        self.controls.set_running(snapshot.running)
+        self._frame_times.append(time.perf_counter())
+        self._show_status(snapshot)
+        self.drawn.emit()
+
+    def select(self, layer: int, direction: int, unit: int) -> None:
+        """Show this layer, direction and unit in every panel (kept inside the current model)."""
+        config = self.controls.config if self.last_snapshot is None else self.last_snapshot.config
+        self.layer = min(max(layer, 0), config.layers - 1)
+        self.direction = min(max(direction, 0), 1 if config.bidirectional else 0)
+        self.unit = min(max(unit, 0), config.hidden - 1)
+        self._each_panel("set_selection", self.layer, self.direction, self.unit)
+        self.controls.set_unit(self.unit)
+
+    def _each_panel(self, method: str, *args) -> None:
+        """Call a panel method on every panel; a bug in one is reported and the others still draw."""
+        for panel in self.panels.values():
+            try:
+                getattr(panel, method)(*args)
+            except Exception:
+                sys.excepthook(*sys.exc_info())
+
+    def show_message(self, message: str) -> None:
+        """Show `message` in the message bar; an empty message hides it."""
+        if not message:
+            self.message_bar.hide()
+            return
+        self.message_bar.setStyleSheet(NOTICE_STYLE if is_notice(message) else ERROR_STYLE)
+        self.message_label.setText(message)
+        self.message_bar.show()
+
+    def _show_status(self, snapshot: Snapshot) -> None:
+        losses = snapshot.metrics.get("loss", np.empty(0))
+        loss = f"loss {losses[-1]:.4g} (no-memory baseline {snapshot.baseline_loss:.4g})" if len(losses) else ""
+        if snapshot.running:
+            now = time.perf_counter()
+            recent = [t for t in self._frame_times if now - t < 2.0]
+            frames_per_s = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 2 else 0.0
+            rates = f"{snapshot.steps_per_s:.0f} steps/s · {frames_per_s:.0f} frames/s"
+            state = f"training · step {snapshot.step} · {rates}"
+        else:
+            state = f"paused · step {snapshot.step}"
+        self.status_label.setText(f"{state} · {loss}" if loss else state)
+
+    def _show_title(self, config: RunConfig) -> None:
+        name = self.controls.preset_name or f"{config.task}, custom settings"
+        self.setWindowTitle(f"lstm_viz — {name}")
+
+    # ---- commands ----------------------------------------------------------------------------
+    def start_pause(self) -> None:
+        self._want_running = not self._want_running
+        if self._want_running:
+            self.worker.start()
+        else:
+            self.worker.pause()
+
+    def reset(self) -> None:
+        self.worker.reset(self.controls.config)
+
+    def open_text(self, path: str | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Train on a text file", "", "Text files (*.txt);;All files (*)")
+        if path:
+            self.controls.choose_text(path)
+
+    def load_checkpoint(self, path: str | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Load checkpoint", "", "Checkpoints (*.pt);;All files (*)")
+        if path:
+            self.worker.load_checkpoint(Path(path))
+
+    def save_checkpoint(self, path: str | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", "checkpoint.pt", "Checkpoints (*.pt)")
+        if path:
+            self.worker.save_checkpoint(Path(path))
+
+    def export_panels(self, kind: str, folder: str | None = None) -> None:
+        """Each panel as it is on screen: PANEL.png, or PANEL.svg with text and curves as vector graphics."""
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(self, f"Export panels as {kind.upper()} into folder")
+        if not folder:
+            return
+        written = 0
+        for title, panel in self.panels.items():
+            path = str(Path(folder) / f"{title.lower().replace(' ', '_')}.{kind}")
+            written += panel.grab().save(path) if kind == "png" else _save_svg(panel, path)
+        if written == len(self.panels):
+            self.show_message(f"{NOTICE_MARK}Exported {written} {kind.upper()} files to {folder}")
+        else:
+            self.show_message(f"Could not write {kind.upper()} files to {folder}; choose a folder you can write to")
+
+    def export_metrics(self, path: str | None = None) -> None:
+        """The last snapshot's per-step metrics, one row per step, like a run's metrics.csv."""
+        if self.last_snapshot is None:
+            return
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv", "CSV files (*.csv)")
+        if not path:
+            return
+        metrics = self.last_snapshot.metrics
+        table = np.stack(list(metrics.values()), axis=1)  # (steps, columns)
+        buffer = io.StringIO()
+        buffer.write(",".join(metrics) + "\n")
+        np.savetxt(buffer, table, fmt=["%d" if name in INTEGER_COLUMNS else "%.9g" for name in metrics], delimiter=",")
+        try:
+            atomic_write_text(path, buffer.getvalue())
+        except ConfigError as error:
+            self.show_message(str(error))
+            return
+        self.show_message(f"{NOTICE_MARK}Exported {len(table)} steps of metrics to {path}")
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td><b>{key}</b>&nbsp;&nbsp;</td><td>{what}</td></tr>" for key, what in SHORTCUTS)
+        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About lstm_viz", ABOUT.format(version=__version__))
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self.timer.stop()
+        self.worker.stop()
+        super().closeEvent(event)
+
+
+def _save_svg(widget: QWidget, path: str) -> bool:
+    """Render `widget` into an SVG file (pyqtgraph's SVG exporter fails with this Qt: pyqtgraph#3485)."""
+    generator = QSvgGenerator()
+    generator.setFileName(path)
+    generator.setSize(widget.size())
+    generator.setViewBox(widget.rect())
+    generator.setTitle(widget.window().windowTitle())
+    painter = QPainter()
+    if not painter.begin(generator):
+        return False
+    widget.render(painter)
+    return painter.end()

@@ -1,0 +1,240 @@
+"""Task view: what the network does with the probe sequence, in the task's own terms.
+
+sine:   input, target and prediction over t, and the free-running rollout (the net fed its
+        own predictions from rollout_start on).
+chars:  the probability the net gives each actual next character; under the characters the
+        selected unit's h_t (and tanh c_t) as a colour strip; a sample at the set temperature.
+adding: the input values with the two marked ones highlighted, the net's output at every
+        step against the target (only the last step counts).
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6 import QtCore, QtWidgets
+from PyQt6.QtCore import pyqtSignal
+
+from lstm_viz.core.snapshot import Snapshot
+from lstm_viz.gui.panels.heatmap import (
+    DIVERGING_COLORMAP,
+    GREY,
+    ORANGE,
+    SKY,
+    TANH_LEVELS,
+    TEXT_COLOUR,
+    VERMILLION,
+    YELLOW,
+    Heatmap,
+    TimeAxis,
+    clamp_selection,
+    coloured,
+    new_graphics,
+    reserve_colorbar_space,
+    set_time_range,
+    set_title,
+    show_x_values,
+    style_plot,
+)
+
+DASHED = QtCore.Qt.PenStyle.DashLine
+
+
+class TaskViewPanel(QtWidgets.QWidget):
+    unit_clicked = pyqtSignal(int)  # never emitted: the strip's rows are quantities, not units
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.graphics = new_graphics()
+        self.text = QtWidgets.QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.text.setStyleSheet(f"background: black; color: {TEXT_COLOUR}; font-size: 12pt; padding: 4px 8px;")
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.graphics, stretch=1)
+        layout.addWidget(self.text)
+
+        self.time_axis = TimeAxis("bottom")
+        self.time_plot = pg.PlotItem(axisItems={"bottom": self.time_axis})
+        style_plot(self.time_plot)
+        reserve_colorbar_space(self.time_plot)
+        self.time_plot.showGrid(x=False, y=True, alpha=0.25)
+        plot = self.time_plot.plot
+        # sine
+        self.input_curve = plot(pen=pg.mkPen(GREY, width=1.5))
+        self.target_curve = plot(pen=pg.mkPen(TEXT_COLOUR, width=1.5, style=DASHED))
+        self.prediction_curve = plot(pen=pg.mkPen(SKY, width=2.5))
+        self.rollout_curve = plot(pen=pg.mkPen(ORANGE, width=2.5))
+        self.rollout_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(ORANGE, width=1, style=DASHED))
+        self.time_plot.addItem(self.rollout_line, ignoreBounds=True)
+        # adding
+        self.values_curve = plot(pen=None, symbol="o", symbolSize=6, symbolPen=None, symbolBrush=pg.mkBrush(GREY))
+        self.marked_points = plot(
+            pen=None, symbol="o", symbolSize=13, symbolPen=pg.mkPen("w"), symbolBrush=pg.mkBrush(ORANGE)
+        )
+        self.output_curve = plot(pen=pg.mkPen(SKY, width=2))
+        self.final_point = plot(
+            pen=None, symbol="o", symbolSize=13, symbolPen=pg.mkPen("w"), symbolBrush=pg.mkBrush(SKY)
+        )
+        self.target_line = plot(pen=pg.mkPen(YELLOW, width=1.5, style=DASHED))  # a curve: inside the auto-range
+        # chars
+        self.probability_curve = plot(
+            pen=pg.mkPen(SKY, width=2), symbol="o", symbolSize=5, symbolPen=None, symbolBrush=pg.mkBrush(SKY)
+        )
+        # h_t and tanh(c_t) share the -1..1 scale (c_t itself is unbounded and would wash h_t out).
+        self.strip = Heatmap("", DIVERGING_COLORMAP, levels=TANH_LEVELS, row_names=("h_t", "tanh c_t"))
+        self.strip.plot.setLabel("left", "")
+        row_axis = self.strip.plot.getAxis("left")
+        row_axis.setTicks([[(0, "h"), (1, "tanh c")]])  # short: the axis is as narrow as the plot's above
+        font = row_axis.style["tickFont"]
+        font.setPointSize(9)
+        row_axis.setTickFont(font)
+        self.strip.plot.setXLink(self.time_plot)
+        self.strip.marker.hide()
+        self.strip.marker_halo.hide()
+        self.strip.plot.setMaximumHeight(150)
+        self.items = {
+            "sine": [self.input_curve, self.target_curve, self.prediction_curve, self.rollout_curve,
+                     self.rollout_line],
+            "adding": [self.values_curve, self.marked_points, self.output_curve, self.final_point,
+                       self.target_line],
+            "chars": [self.probability_curve],
+        }  # fmt: skip
+
+        self.task: str | None = None
+        self.snapshot: Snapshot | None = None
+        self.layer = self.direction = self.unit = 0
+        self._steps = 0
+
+    def _arrange(self, task: str) -> None:
+        self.task = task
+        for name, items in self.items.items():
+            for item in items:
+                item.setVisible(name == task)
+        self.graphics.ci.clear()
+        self.graphics.addItem(self.time_plot, row=0, col=0)
+        show_x_values(self.time_plot, task != "chars")
+        if task == "chars":
+            self.graphics.addItem(self.strip.plot, row=1, col=0)
+            self.time_plot.enableAutoRange(y=False)
+            self.time_plot.setYRange(0, 1, padding=0.05)
+            self.time_plot.setLabel("left", "p")
+            self.time_plot.getAxis("left").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
+        else:
+            self.time_plot.getAxis("left").setTicks(None)
+            self.time_plot.enableAutoRange(y=True)
+            self.time_plot.setLabel("left", "value")
+
+    def update_snapshot(self, snapshot: Snapshot) -> None:
+        if snapshot.trace is None:
+            return
+        if snapshot.config.task != self.task:
+            self._arrange(snapshot.config.task)
+        self.snapshot = snapshot
+        self._draw()
+
+    def set_selection(self, layer: int, direction: int, unit: int) -> None:
+        self.layer, self.direction, self.unit = layer, direction, unit
+        if self.snapshot is not None and self.task == "chars":
+            self._draw()
+
+    def _draw(self) -> None:
+        trace = self.snapshot.trace
+        steps = len(trace.probe_output)
+        {"sine": self._draw_sine, "chars": self._draw_chars, "adding": self._draw_adding}[self.task]()
+        self.time_axis.set_labels(trace.labels)
+        if steps != self._steps:
+            self._steps = steps
+            set_time_range(self.time_plot, steps)
+
+    def _draw_sine(self) -> None:
+        trace, view = self.snapshot.trace, self.snapshot.view
+        timesteps = np.arange(len(trace.probe_output))
+        self.input_curve.setData(timesteps, trace.probe_input[:, 0])
+        self.target_curve.setData(timesteps, trace.probe_target[:, 0])
+        self.prediction_curve.setData(timesteps, trace.probe_output[:, 0])
+        has_rollout = "rollout" in view
+        if has_rollout:
+            start = int(view["rollout_start"])
+            self.rollout_curve.setData(timesteps[start:], view["rollout"][start:])
+            self.rollout_line.setValue(start - 0.5)
+        self.rollout_curve.setVisible(has_rollout)
+        self.rollout_line.setVisible(has_rollout)
+        set_title(
+            self.time_plot,
+            coloured("input", GREY)
+            + ", "
+            + coloured("target (next value)", TEXT_COLOUR)
+            + ", "
+            + coloured("prediction", SKY)
+            + (", " + coloured("free-running", ORANGE) if has_rollout else ""),
+        )
+        self.text.setText(self._loss_text())
+
+    def _draw_adding(self) -> None:
+        trace, view = self.snapshot.trace, self.snapshot.view
+        timesteps = np.arange(len(trace.probe_output))
+        values = trace.probe_input[:, 0]  # (T,)
+        marked = np.flatnonzero(trace.probe_input[:, 1] > 0.5)  # (2,)
+        target = float(trace.probe_target.reshape(-1)[0])
+        self.values_curve.setData(timesteps, values)
+        self.marked_points.setData(marked, values[marked])
+        self.output_curve.setData(timesteps, trace.probe_output[:, 0])
+        self.final_point.setData([timesteps[-1]], [trace.probe_output[-1, 0]])
+        self.target_line.setData([timesteps[0], timesteps[-1]], [target, target])
+        set_title(
+            self.time_plot,
+            coloured("inputs", GREY)
+            + ", "
+            + coloured("● marked", ORANGE)
+            + ", "
+            + coloured("output at each t", SKY)
+            + ", "
+            + coloured("target", YELLOW),
+        )
+        prediction = float(view.get("prediction", trace.probe_output[-1, 0]))
+        first, second = (float(values[t]) for t in marked[:2])
+        self.text.setText(
+            f"target {first:.2f} + {second:.2f} = {coloured(f'{target:.3f}', YELLOW)}"
+            f" · prediction (the last output) {coloured(f'{prediction:.3f}', SKY)}"
+            f" (off by {prediction - target:+.3f}) · {self._loss_text()}"
+        )
+
+    def _draw_chars(self) -> None:
+        snapshot = self.snapshot
+        trace, view = snapshot.trace, snapshot.view
+        logits = np.asarray(trace.probe_output, dtype=np.float64)  # (T, V)
+        logits = logits - logits.max(axis=1, keepdims=True)
+        probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)  # (T, V)
+        next_ids = trace.probe_target.astype(np.int64)  # (T,)
+        timesteps = np.arange(len(next_ids))
+        self.probability_curve.setData(timesteps, probabilities[timesteps, next_ids])
+        set_title(self.time_plot, "probability of the actual next character")
+
+        layer, direction, unit = clamp_selection(trace, self.layer, self.direction, self.unit)
+        rows = [trace["hidden"][layer, direction][:, unit]]  # [(T,)]
+        if trace.cell == "lstm":
+            rows.append(np.tanh(trace["cell"][layer, direction][:, unit]))
+        strip = np.stack(rows, axis=1)  # (T, rows)
+        self.strip.set_data(strip, trace.labels)
+        names = "h_t and tanh(c_t)" if trace.cell == "lstm" else "h_t"
+        set_title(self.strip.plot, f"{names} of unit {unit} under each input character")
+
+        sample = html.escape(str(view.get("sample", "")))
+        lines = [f"{coloured('sample', GREY)} (temperature {snapshot.config.temperature:g}): "
+                 f'<span style="white-space: pre-wrap">{sample}</span>']  # fmt: skip
+        if "new_share" in view:
+            lines.append(f"new names: {100 * float(view['new_share']):.0f}% of the sampled ones")
+        lines.append(self._loss_text())
+        self.text.setText("<br>".join(lines))
+
+    def _loss_text(self) -> str:
+        snapshot = self.snapshot
+        return (
+            f"probe loss {coloured(f'{snapshot.trace.loss:.4g}', VERMILLION)}"
+            f" (baseline {snapshot.baseline_name}: {snapshot.baseline_loss:.4g})"
+        )

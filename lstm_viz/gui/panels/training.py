@@ -1,0 +1,241 @@
+"""Training panel: loss, global gradient norm (before and after clipping) and gradient
+norms per block against the training step, all on log axes.
+
+Built for runs of 100k steps redrawn several times a second: the curves hold log10 of
+the metrics (the axes label them as a log scale), computed only for the rows that are new
+since the last update; pyqtgraph downsamples them to the screen ('peak' keeps spikes) and
+clips them to the view; clip events are thinned to at most MAX_CLIP_MARKS markers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6 import QtCore, QtWidgets
+from PyQt6.QtCore import pyqtSignal
+
+from lstm_viz.core.snapshot import Snapshot
+from lstm_viz.gui.panels.heatmap import (
+    BLUE,
+    GREEN,
+    GREY,
+    ORANGE,
+    PURPLE,
+    SKY,
+    VERMILLION,
+    YELLOW,
+    LogAxis,
+    coloured,
+    new_graphics,
+    reserve_colorbar_space,
+    set_title,
+    show_x_values,
+    style_plot,
+    tick_font,
+)
+
+MAX_CLIP_MARKS = 500  # more clip events than this: one marker per bin of steps
+GROUP_COLOURS = (SKY, ORANGE, GREEN, PURPLE, YELLOW, BLUE, VERMILLION, GREY)
+
+
+def block_group(block_name: str) -> str:
+    """'l0.W_ih.f' and 'l1r.W_hh.f' -> 'W·f'; 'l0.b_ih' -> 'bias'; 'head.weight' -> 'head'."""
+    parts = block_name.split(".")
+    if parts[0] == "head":
+        return "head"
+    return "bias" if parts[1].startswith("b_") else "W·" + parts[2]
+
+
+def group_blocks(block_names: tuple[str, ...]) -> dict[str, list[str]]:
+    """Blocks per group: gate weights in the trainer's order, then biases, then the head."""
+    groups: dict[str, list[str]] = {}
+    for name in block_names:
+        groups.setdefault(block_group(name), []).append(name)
+    order = [g for g in groups if g.startswith("W·")] + [g for g in ("bias", "head") if g in groups]
+    return {group: groups[group] for group in order}
+
+
+def clip_marks(steps: np.ndarray, clipped: np.ndarray, limit: int = MAX_CLIP_MARKS) -> np.ndarray:
+    """Indices of the clipped steps to mark: all of them, or the first of each of `limit` bins."""
+    indices = np.flatnonzero(clipped > 0.5)
+    if len(indices) <= limit:
+        return indices
+    first, last = steps[indices[0]], steps[indices[-1]]
+    bins = ((steps[indices] - first) * (limit - 1) // max(last - first, 1)).astype(np.int64)
+    _, first_in_bin = np.unique(bins, return_index=True)
+    return indices[first_in_bin]
+
+
+def _log_plot(left: str, bottom: str = "") -> pg.PlotItem:
+    """A plot for log10 values: its items plot log10 data, its value axis labels powers of ten."""
+    plot = pg.PlotItem(axisItems={"left": LogAxis("left")})
+    style_plot(plot, left=left, bottom=bottom)
+    reserve_colorbar_space(plot)
+    plot.getAxis("left").setLogMode(False, True)
+    plot.showGrid(x=True, y=True, alpha=0.2)
+    plot.setDownsampling(auto=True, mode="peak")
+    plot.setClipToView(True)
+    return plot
+
+
+def _curve(plot: pg.PlotItem, colour: str) -> pg.PlotDataItem:
+    return plot.plot(pen=pg.mkPen(colour, width=1), antialias=False)  # thousands of segments: no antialiasing
+
+
+def _reference_line(plot: pg.PlotItem, colour: str) -> pg.InfiniteLine:
+    """A dashed horizontal line labelled above its left end (in a narrow plot the label's end is cut)."""
+    line = pg.InfiniteLine(angle=0, pen=pg.mkPen(colour, width=1.5, style=QtCore.Qt.PenStyle.DashLine))
+    line.label = pg.InfLineLabel(
+        line, position=0.02, anchors=[(0, 1), (0, 1)], color=colour, fill=pg.mkBrush(0, 0, 0, 170)
+    )
+    line.label.setFont(tick_font())
+    plot.addItem(line, ignoreBounds=True)
+    return line
+
+
+def log10_or_gap(values: np.ndarray) -> np.ndarray:
+    """log10 of positive values; NaN (a gap in the curve) for 0, negative, NaN or inf."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log10(values)
+    logs[~np.isfinite(logs)] = np.nan
+    return logs
+
+
+class LogSeries:
+    """log10 of per-step series, in buffers that grow with the run: an update computes only
+    the rows appended since the last one (metrics only grow), or all after a reset."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.last_step = None
+        self.names: tuple[str, ...] = ()
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def update(self, steps: np.ndarray, names: tuple[str, ...], series) -> dict[str, np.ndarray]:
+        """`series(start)` -> {name: values of rows start..} for `names`; returns {name: log10 of all rows}."""
+        rows = len(steps)
+        appended = names == self.names and 0 < self.rows <= rows and steps[self.rows - 1] == self.last_step
+        start = self.rows if appended else 0
+        for name, values in series(start).items():
+            buffer = self._buffers.get(name)
+            if buffer is None or len(buffer) < rows:
+                grown = np.empty(max(1024, 2 * rows))
+                if start:
+                    grown[:start] = buffer[:start]
+                self._buffers[name] = buffer = grown
+            buffer[start:rows] = log10_or_gap(values)
+        self.rows, self.names = rows, names
+        self.last_step = steps[-1] if rows else None
+        return {name: self._buffers[name][:rows] for name in names}
+
+
+class TrainingPanel(QtWidgets.QWidget):
+    unit_clicked = pyqtSignal(int)  # never emitted: no unit heatmaps here
+    time_plot = None  # its x axis is the training step, not the probe's timestep
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.graphics = new_graphics()
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.graphics)
+
+        self.loss_plot = _log_plot("loss")
+        self.loss_curve = _curve(self.loss_plot, SKY)
+        self.baseline_line = _reference_line(self.loss_plot, YELLOW)
+        self.diverged_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(VERMILLION, width=1.5))
+        self.diverged_line.label = pg.InfLineLabel(
+            self.diverged_line, position=0.95, anchors=[(1, 0), (1, 0)], color=VERMILLION
+        )
+        self.loss_plot.addItem(self.diverged_line, ignoreBounds=True)
+        self.diverged_line.hide()
+        set_title(self.loss_plot, "training loss")
+
+        self.grad_plot = _log_plot("‖∇‖")
+        self.grad_curve = _curve(self.grad_plot, SKY)
+        self.clipped_grad_curve = _curve(self.grad_plot, ORANGE)
+        self.clip_marks = self.grad_plot.plot(
+            pen=None, symbol="t", symbolSize=6, symbolPen=None, symbolBrush=pg.mkBrush(PURPLE)
+        )
+        self.threshold_line = _reference_line(self.grad_plot, YELLOW)
+        set_title(
+            self.grad_plot,
+            "gradient norm "
+            + coloured("before", SKY)
+            + " / "
+            + coloured("after clipping", ORANGE)
+            + coloured(" ▼ clipped", PURPLE),
+        )
+
+        self.block_plot = _log_plot("‖∇‖", bottom="training step")
+        self.block_curves: dict[str, pg.PlotDataItem] = {}
+        self.block_groups: dict[str, list[str]] = {}
+        self.series = LogSeries()
+        self._drawn = None  # (rows, last step, block names) on the curves
+
+        for row, plot in enumerate((self.loss_plot, self.grad_plot, self.block_plot)):
+            if plot is not self.loss_plot:
+                plot.setXLink(self.loss_plot)
+            show_x_values(plot, plot is self.block_plot)
+            self.graphics.addItem(plot, row=row, col=0)
+
+    def update_snapshot(self, snapshot: Snapshot) -> None:
+        metrics = snapshot.metrics
+        steps = metrics["step"]  # (N,)
+        groups = group_blocks(snapshot.block_names)
+        if groups != self.block_groups:
+            self._rebuild_block_curves(groups)
+
+        plain = ("loss", "grad_norm", "grad_norm_clipped")
+
+        def series(start: int) -> dict[str, np.ndarray]:
+            columns = {name: metrics[name][start:] for name in plain}
+            for group, names in groups.items():  # the norm of a group is the norm of its blocks' norms
+                columns[group] = np.sqrt(sum(metrics[name][start:] ** 2 for name in names))
+            return columns
+
+        drawn = (len(steps), steps[-1] if len(steps) else None, snapshot.block_names)
+        if drawn != self._drawn:  # paused: the same rows again, nothing to redraw (costly at 100k steps)
+            self._drawn = drawn
+            logs = self.series.update(steps, plain + tuple(groups), series)  # name -> log10 values (N,)
+            self.loss_curve.setData(steps, logs["loss"])
+            self.grad_curve.setData(steps, logs["grad_norm"])
+            self.clipped_grad_curve.setData(steps, logs["grad_norm_clipped"])
+            marks = clip_marks(steps, metrics["clipped"])
+            self.clip_marks.setData(steps[marks], logs["grad_norm"][marks])
+            for group, curve in self.block_curves.items():
+                curve.setData(steps, logs[group])
+
+        baseline = snapshot.baseline_loss
+        if baseline > 0 and math.isfinite(baseline):
+            self.baseline_line.setValue(math.log10(baseline))
+            name = snapshot.baseline_name.replace("{", "{{").replace("}", "}}")  # setFormat formats it
+            self.baseline_line.label.setFormat(f"baseline: {name} = {baseline:.3g}")
+        self.baseline_line.setVisible(baseline > 0 and math.isfinite(baseline))
+        clip = snapshot.config.clip
+        if clip.mode == "norm":
+            self.threshold_line.setValue(math.log10(clip.threshold))
+            self.threshold_line.label.setFormat(f"clip threshold {clip.threshold:g}")
+        self.threshold_line.setVisible(clip.mode == "norm")
+        diverged = snapshot.diverged_at_step
+        if diverged is not None:
+            self.diverged_line.setValue(diverged)
+            self.diverged_line.label.setFormat(f"diverged at step {diverged}")
+        self.diverged_line.setVisible(diverged is not None)
+
+    def set_selection(self, layer: int, direction: int, unit: int) -> None:
+        """Nothing here depends on the selected unit."""
+
+    def _rebuild_block_curves(self, groups: dict[str, list[str]]) -> None:
+        for curve in self.block_curves.values():
+            self.block_plot.removeItem(curve)
+        self.block_groups = groups
+        self.block_curves = {}
+        names = []
+        for index, group in enumerate(groups):
+            colour = GROUP_COLOURS[index % len(GROUP_COLOURS)]
+            self.block_curves[group] = _curve(self.block_plot, colour)
+            names.append(coloured(group, colour))
+        set_title(self.block_plot, "gradient norm per block: " + " ".join(names))

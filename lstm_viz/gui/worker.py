@@ -1,0 +1,240 @@
+"""The training thread: it owns the Trainer, trains between commands and publishes Snapshots.
+
+Commands go in through a queue that the thread drains between steps, so a pause stops the
+step count at once. Snapshots come out through a one-slot Mailbox where the latest wins.
+The Snapshot is the only object that crosses to the GUI thread: errors and notices travel
+as Snapshot.message, and this module never touches Qt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import queue
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from lstm_viz.core import runs
+from lstm_viz.core.config import ConfigError, RunConfig
+from lstm_viz.core.snapshot import Snapshot
+from lstm_viz.core.trainer import Trainer, needs_new_model
+
+PUBLISH_INTERVAL_S = 0.1  # while training, a fresh snapshot at most this often,
+PROBE_SHARE = 0.3  # and probing for snapshots takes at most this share of the training thread's time
+IDLE_POLL_S = 0.1  # how long a paused worker waits for a command before checking for stop()
+NOTICE_MARK = "✓ "  # messages starting with this report success; every other message is an error
+DIVERGED = (
+    "Training diverged at step {step} (non-finite loss or gradient): weights kept at the last finite step. "
+    "Lower the learning rate or turn on clipping, then Start or Reset."
+)
+
+
+def is_notice(message: str) -> bool:
+    return message.startswith(NOTICE_MARK)
+
+
+class Mailbox:
+    """Holds at most one Snapshot; put replaces it, take empties it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+
+    def put(self, snapshot: Snapshot) -> None:
+        with self._lock:
+            self._snapshot = snapshot
+
+    @property
+    def empty(self) -> bool:
+        return self._snapshot is None
+
+    def take(self) -> Snapshot | None:
+        """The newest snapshot not taken yet, or None."""
+        with self._lock:
+            snapshot, self._snapshot = self._snapshot, None
+        return snapshot
+
+
+class TrainingWorker:
+    """A background thread training `config`; paused until start().
+
+    The first Trainer is built here, in the caller's thread, so a bad config raises
+    ConfigError at once; every later error arrives as a Snapshot message.
+    """
+
+    def __init__(self, config: RunConfig) -> None:
+        self.trainer = Trainer(config)
+        self.mailbox = Mailbox()
+        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        self._running = False
+        self._until_step: int | None = None
+        self._message = ""
+        self._stopping = threading.Event()
+        self._last_publish = 0.0
+        self._publish_cost = 0.0  # seconds the last snapshot took
+        self._thread = threading.Thread(target=self._loop, name="lstm_viz training", daemon=True)
+        self._thread.start()
+
+    # ---- commands, from any thread ---------------------------------------------------
+    def start(self, until_step: int | None = None) -> None:
+        """Train continuously; with until_step, pause once the step count reaches it."""
+        self._commands.put(("start", until_step))
+
+    def pause(self) -> None:
+        self._commands.put(("pause", None))
+
+    def step(self) -> None:
+        """Pause, then train exactly one step."""
+        self._commands.put(("step", None))
+
+    def reset(self, config: RunConfig) -> None:
+        """A new Trainer from `config` (step 0); on a bad config the current one keeps going."""
+        self._commands.put(("reset", config))
+
+    def apply(self, config: RunConfig) -> None:
+        """Live settings (lr, clip, temperature...) from the next step; anything else resets."""
+        self._commands.put(("apply", config))
+
+    def load_checkpoint(self, path: Path) -> None:
+        self._commands.put(("load_checkpoint", Path(path)))
+
+    def save_checkpoint(self, path: Path) -> None:
+        self._commands.put(("save_checkpoint", Path(path)))
+
+    def request_snapshot(self) -> None:
+        self._commands.put(("snapshot", None))
+
+    # ---- lifecycle -------------------------------------------------------------------
+    @property
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        """Stop the thread after the current step; True if it ended within `timeout` seconds."""
+        self._stopping.set()
+        self._commands.put(("stop", None))  # wakes a paused worker
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    # ---- the training thread ---------------------------------------------------------
+    def _loop(self) -> None:
+        self._publish()
+        while not self._stopping.is_set():
+            try:
+                commands = self._take_commands(wait=not self._running)
+                if self._stopping.is_set():
+                    break
+                if commands:
+                    self._execute(commands)
+                elif self._running:
+                    self._message = self._train_one_step() or self._message
+                    if self._running and not self._publish_due():
+                        continue
+                else:
+                    continue
+            except Exception as error:  # a bug must not kill the thread silently: show it and pause
+                traceback.print_exc()
+                self._running = False
+                self._message = f"Training paused by an unexpected error: {type(error).__name__}: {error}"
+                self._message = " ".join(self._message.split())
+            self._publish()
+
+    def _take_commands(self, wait: bool) -> list[tuple[str, object]]:
+        """Everything queued now; when `wait`, block up to IDLE_POLL_S for the first command."""
+        commands = []
+        try:
+            commands.append(self._commands.get(timeout=IDLE_POLL_S) if wait else self._commands.get_nowait())
+            while True:
+                commands.append(self._commands.get_nowait())
+        except queue.Empty:
+            pass
+        return commands
+
+    def _execute(self, commands: list[tuple[str, object]]) -> None:
+        """Run queued commands in order; the message becomes what they reported."""
+        messages = []
+        user_commands = False
+        for name, argument in commands:
+            if name in ("snapshot", "stop"):
+                continue
+            user_commands = True
+            message = getattr(self, f"_do_{name}")(argument)
+            if message:
+                messages.append(message)
+        if user_commands:
+            self._message = " ".join(messages)
+
+    def _train_one_step(self) -> str:
+        result = self.trainer.step()
+        if result.diverged:
+            self._running = False
+            self._until_step = None
+            return DIVERGED.format(step=result.step)
+        if self._until_step is not None and self.trainer.step_count >= self._until_step:
+            self._running = False
+            self._until_step = None
+        return ""
+
+    def _publish_due(self) -> bool:
+        """While training: the GUI has taken the last snapshot, and probing stays a small share of the time."""
+        interval = max(PUBLISH_INTERVAL_S, self._publish_cost * (1 - PROBE_SHARE) / PROBE_SHARE)
+        return self.mailbox.empty and time.perf_counter() - self._last_publish >= interval
+
+    def _publish(self) -> None:
+        started = time.perf_counter()
+        try:
+            snapshot = self.trainer.snapshot()
+        except Exception as error:  # the probe failed: publish the metrics, say why the pictures are missing
+            traceback.print_exc()
+            self._message = " ".join(f"Could not probe the model: {type(error).__name__}: {error}".split())
+            try:
+                snapshot = self.trainer.snapshot(with_trace=False, with_view=False)
+            except Exception:  # nothing to show; the thread lives on for the next command
+                return
+        self.mailbox.put(dataclasses.replace(snapshot, running=self._running, message=self._message))
+        self._last_publish = time.perf_counter()
+        self._publish_cost = self._last_publish - started
+
+    # ---- what each command does; each returns a message ("" when all went well) ------
+    def _do_start(self, until_step: int | None) -> str:
+        self._until_step = until_step
+        self._running = until_step is None or self.trainer.step_count < until_step
+        return ""
+
+    def _do_pause(self, _) -> str:
+        self._running = False
+        self._until_step = None
+        return ""
+
+    def _do_step(self, _) -> str:
+        self._do_pause(None)
+        return self._train_one_step()
+
+    def _do_reset(self, config: RunConfig) -> str:
+        try:
+            self.trainer = Trainer(config)
+        except ConfigError as error:
+            return f"{error} (still training the previous settings)"
+        return ""
+
+    def _do_apply(self, config: RunConfig) -> str:
+        if needs_new_model(self.trainer.config, config):
+            return self._do_reset(config)
+        self.trainer.apply(config)
+        return ""
+
+    def _do_load_checkpoint(self, path: Path) -> str:
+        try:
+            self.trainer = runs.restore_trainer(runs.load_checkpoint(path), path=path)
+        except ConfigError as error:
+            return f"{error} (the current run is unchanged)"
+        self._do_pause(None)
+        return f"{NOTICE_MARK}Loaded {path} at step {self.trainer.step_count}; press Start to continue training."
+
+    def _do_save_checkpoint(self, path: Path) -> str:
+        try:
+            runs.save_checkpoint(path, self.trainer)
+        except ConfigError as error:
+            return str(error)
+        return f"{NOTICE_MARK}Saved step {self.trainer.step_count} to {path}"

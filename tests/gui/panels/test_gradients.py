@@ -1,0 +1,57 @@
+"""Gradients through time: the norms and the per-unit gradient equal the trace's."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from lstm_viz.gui.panels import GradientsPanel
+from lstm_viz.gui.panels.gradients import GRADIENT_FLOOR
+
+
+@pytest.fixture
+def panel(qtbot):
+    panel = GradientsPanel()
+    qtbot.addWidget(panel)
+    return panel
+
+
+def test_lstm_norm_curves_and_cell_gradient_heatmap_equal_the_trace(panel, make_snapshot):
+    snapshot = make_snapshot(layers=2)
+    panel.update_snapshot(snapshot)
+    panel.set_selection(1, 0, 3)
+    grad_cell, grad_hidden = snapshot.trace["grad_cell"][1, 0], snapshot.trace["grad_hidden"][1, 0]  # (T, H)
+    assert np.allclose(panel.cell_norm_curve.yData, np.linalg.norm(grad_cell, axis=-1))
+    assert np.allclose(panel.hidden_norm_curve.yData, np.linalg.norm(grad_hidden, axis=-1))
+    assert np.array_equal(panel.hidden_norm_curve.xData, np.arange(len(grad_cell)))
+    assert panel.time_plot.getAxis("left").logMode
+    assert np.allclose(panel.heatmap.image.image, grad_cell.T)
+    low, high = panel.heatmap.image.getLevels()
+    assert low == -high >= -2.5 * np.abs(grad_cell).max() and high >= np.abs(grad_cell).max()
+    assert panel.heatmap.marker.value() == 3
+    assert "‖∂L/∂h_t‖" in panel.time_plot.titleLabel.text and "layer 2" in panel.time_plot.titleLabel.text
+
+
+def test_gru_shows_the_hidden_gradient_only(panel, make_snapshot, scene_item_count):
+    panel.update_snapshot(make_snapshot())
+    count = scene_item_count(panel)
+    gru = make_snapshot(cell="gru")
+    panel.update_snapshot(gru)
+    grad_hidden = gru.trace["grad_hidden"][0, 0]
+    assert not panel.cell_norm_curve.isVisible()
+    assert np.allclose(panel.hidden_norm_curve.yData, np.linalg.norm(grad_hidden, axis=-1))
+    assert np.allclose(panel.heatmap.image.image, grad_hidden.T)
+    assert scene_item_count(panel) == count
+
+
+def test_a_zero_gradient_is_drawn_at_the_floor_not_minus_infinity(panel, make_snapshot):
+    snapshot = make_snapshot()
+    grad_hidden = np.array(snapshot.trace["grad_hidden"])
+    grad_hidden[0, 0, :5] = 0.0  # the first five timesteps: no gradient at all
+    quantities = {**snapshot.trace.quantities, "grad_hidden": grad_hidden}
+    panel.update_snapshot(
+        dataclasses.replace(snapshot, trace=dataclasses.replace(snapshot.trace, quantities=quantities))
+    )
+    norms = panel.hidden_norm_curve.yData
+    assert np.all(norms[:5] == GRADIENT_FLOOR) and np.all(norms[5:] > GRADIENT_FLOOR)
+    assert np.all(np.isfinite(panel.hidden_norm_curve.getData()[1]))  # what is drawn, in log10

@@ -1,0 +1,67 @@
+"""Task view: each task's picture shows the probe's exact values and the view extras."""
+
+import numpy as np
+import pytest
+import torch
+
+from lstm_viz.gui.panels import TaskViewPanel
+
+
+@pytest.fixture
+def panel(qtbot):
+    panel = TaskViewPanel()
+    qtbot.addWidget(panel)
+    return panel
+
+
+def test_sine_shows_input_target_prediction_and_the_free_running_rollout(panel, make_snapshot):
+    snapshot = make_snapshot(task="sine")
+    panel.update_snapshot(snapshot)
+    trace, view = snapshot.trace, snapshot.view
+    assert np.allclose(panel.input_curve.yData, trace.probe_input[:, 0])
+    assert np.allclose(panel.target_curve.yData, trace.probe_target[:, 0])
+    assert np.allclose(panel.prediction_curve.yData, trace.probe_output[:, 0])
+    start = view["rollout_start"]
+    assert np.array_equal(panel.rollout_curve.xData, np.arange(start, len(view["rollout"])))
+    assert np.allclose(panel.rollout_curve.yData, view["rollout"][start:])
+    assert panel.rollout_line.isVisible() and not panel.probability_curve.isVisible()
+
+
+def test_chars_shows_next_char_probability_and_the_selected_unit_under_each_character(panel, make_snapshot):
+    snapshot = make_snapshot(task="chars", text="names")
+    panel.update_snapshot(snapshot)
+    panel.set_selection(0, 0, 4)
+    trace = snapshot.trace
+    probabilities = torch.softmax(torch.from_numpy(np.array(trace.probe_output)).double(), dim=-1)  # (T, V)
+    expected = probabilities[torch.arange(len(trace.probe_target)), torch.from_numpy(np.array(trace.probe_target))]
+    assert np.allclose(panel.probability_curve.yData, expected.numpy())
+    hidden, cell = trace["hidden"][0, 0][:, 4], trace["cell"][0, 0][:, 4]
+    assert np.allclose(panel.strip.image.image, np.stack([hidden, np.tanh(cell)]))  # rows: h_t, tanh c_t
+    assert panel.time_axis.labels == trace.labels == panel.strip.axis.labels
+    assert snapshot.view["sample"].split(",")[0] in panel.text.text()
+    assert f"{100 * snapshot.view['new_share']:.0f}%" in panel.text.text()
+    assert panel.strip.plot in panel.graphics.ci.items
+
+
+def test_adding_marks_the_two_numbers_and_shows_target_and_prediction(panel, make_snapshot):
+    snapshot = make_snapshot(task="adding")
+    panel.update_snapshot(snapshot)
+    trace, view = snapshot.trace, snapshot.view
+    assert np.array_equal(panel.marked_points.xData, view["marked_positions"])
+    assert np.allclose(panel.marked_points.yData, view["marked_values"])
+    assert np.allclose(panel.output_curve.yData, trace.probe_output[:, 0])
+    assert np.allclose(panel.target_line.yData, view["target"])
+    assert f"{view['target']:.3f}" in panel.text.text() and f"{view['prediction']:.3f}" in panel.text.text()
+
+
+def test_switching_tasks_keeps_the_time_plot_and_shows_only_that_tasks_items(panel, make_snapshot, scene_item_count):
+    time_plot = panel.time_plot
+    panel.update_snapshot(make_snapshot(task="chars", text="names"))
+    panel.update_snapshot(make_snapshot(task="sine"))
+    assert panel.time_plot is time_plot
+    assert set(panel.graphics.ci.items) == {time_plot}
+    assert panel.prediction_curve.isVisible() and not panel.probability_curve.isVisible()
+    assert panel.time_axis.labels is None
+    count = scene_item_count(panel)
+    panel.update_snapshot(make_snapshot(steps=4, task="sine"))
+    assert scene_item_count(panel) == count

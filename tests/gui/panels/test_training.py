@@ -1,0 +1,118 @@
+"""Training panel: curves equal the metrics columns, reference lines where they belong."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from lstm_viz.core.config import RunConfig
+from lstm_viz.core.trainer import Trainer
+from lstm_viz.gui.panels import TrainingPanel
+from lstm_viz.gui.panels.training import MAX_CLIP_MARKS, clip_marks
+
+
+@pytest.fixture
+def panel(qtbot):
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    return panel
+
+
+def group_norm(metrics, block_names, keep) -> np.ndarray:
+    """Norm over the blocks `keep(name)` selects, straight from the metrics columns."""
+    chosen = [name for name in block_names if keep(name)]
+    assert chosen
+    return np.sqrt(np.sum([metrics[name] ** 2 for name in chosen], axis=0))
+
+
+def test_curves_equal_the_metrics_columns(panel, make_snapshot):
+    snapshot = make_snapshot(steps=6, clip="norm:0.05")
+    panel.update_snapshot(snapshot)
+    metrics = snapshot.metrics
+    assert np.array_equal(panel.loss_curve.xData, metrics["step"])
+    assert np.allclose(10**panel.loss_curve.yData, metrics["loss"])  # curves hold log10, on a log axis
+    assert np.allclose(10**panel.grad_curve.yData, metrics["grad_norm"])
+    assert np.allclose(10**panel.clipped_grad_curve.yData, metrics["grad_norm_clipped"])
+    assert np.array_equal(panel.clip_marks.xData, metrics["step"][metrics["clipped"] == 1])
+    for plot in (panel.loss_plot, panel.grad_plot, panel.block_plot):
+        assert plot.getAxis("left").logMode
+        assert all(curve.opts["autoDownsample"] and curve.opts["clipToView"] for curve in plot.listDataItems())
+
+
+def test_block_norms_group_gates_over_layers_and_update_incrementally(panel):
+    trainer = Trainer(RunConfig(hidden=8, seq_len=20, batch=8, layers=2, bidirectional=True))
+    for _ in range(3):
+        trainer.step()
+    panel.update_snapshot(trainer.snapshot(with_trace=False))
+    trainer.step()
+    trainer.step()
+    snapshot = trainer.snapshot(with_trace=False)
+    panel.update_snapshot(snapshot)  # only the two new rows are computed
+    names, metrics = snapshot.block_names, snapshot.metrics
+    assert list(panel.block_curves) == ["W·i", "W·f", "W·g", "W·o", "bias", "head"]
+    expected = {
+        "W·f": group_norm(metrics, names, lambda n: ".W_" in n and n.endswith(".f")),
+        "bias": group_norm(metrics, names, lambda n: ".b_" in n),
+        "head": group_norm(metrics, names, lambda n: n.startswith("head.")),
+    }
+    for group, norms in expected.items():
+        assert np.array_equal(panel.block_curves[group].xData, metrics["step"])
+        assert np.allclose(10 ** panel.block_curves[group].yData, norms)
+
+    restarted = Trainer(RunConfig(hidden=8, seq_len=20, batch=8, cell="gru"))
+    restarted.step()
+    snapshot = restarted.snapshot(with_trace=False)
+    panel.update_snapshot(snapshot)  # fewer rows and other blocks: recomputed from scratch
+    assert list(panel.block_curves) == ["W·r", "W·z", "W·n", "bias", "head"]
+    norms = group_norm(snapshot.metrics, snapshot.block_names, lambda n: n.endswith(".z"))
+    assert np.allclose(10 ** panel.block_curves["W·z"].yData, norms)
+
+
+def test_clip_events_are_marked_at_their_steps_on_the_unclipped_norm(panel, make_snapshot):
+    snapshot = make_snapshot(steps=6, clip="norm:0.05")
+    clipped = np.array([1.0, 0.0, 0.0, 1.0, 1.0, 0.0])  # some clipped, some not
+    panel.update_snapshot(dataclasses.replace(snapshot, metrics={**snapshot.metrics, "clipped": clipped}))
+    assert np.array_equal(panel.clip_marks.xData, snapshot.metrics["step"][[0, 3, 4]])
+    assert np.allclose(10**panel.clip_marks.yData, snapshot.metrics["grad_norm"][[0, 3, 4]])
+
+
+@pytest.mark.parametrize("clip", ["norm:0.5", "value:0.5", "off"])
+def test_the_clip_threshold_line_shows_only_for_norm_clipping(panel, make_snapshot, clip):
+    snapshot = make_snapshot(clip=clip)
+    panel.update_snapshot(snapshot)
+    assert panel.threshold_line.isVisible() == (clip == "norm:0.5")
+    if clip == "norm:0.5":
+        assert panel.threshold_line.value() == pytest.approx(math.log10(0.5))  # the axis is log10
+        assert "0.5" in panel.threshold_line.label.toPlainText()
+
+
+def test_baseline_and_divergence_lines(panel, make_snapshot):
+    snapshot = make_snapshot()
+    panel.update_snapshot(snapshot)
+    assert panel.baseline_line.value() == pytest.approx(math.log10(snapshot.baseline_loss))
+    assert snapshot.baseline_name in panel.baseline_line.label.toPlainText()
+    assert not panel.diverged_line.isVisible()
+    panel.update_snapshot(dataclasses.replace(snapshot, diverged_at_step=2))
+    assert panel.diverged_line.isVisible() and panel.diverged_line.value() == 2
+
+
+def test_a_zero_or_nan_value_is_a_gap_in_the_log_curve(panel, make_snapshot):
+    snapshot = make_snapshot(steps=6)
+    loss = np.array(snapshot.metrics["loss"])
+    loss[1], loss[3] = 0.0, np.nan  # e.g. a diverged step
+    panel.update_snapshot(dataclasses.replace(snapshot, metrics={**snapshot.metrics, "loss": loss}))
+    drawn = panel.loss_curve.yData
+    assert np.isnan(drawn[[1, 3]]).all() and np.allclose(10 ** drawn[[0, 2, 4, 5]], loss[[0, 2, 4, 5]])
+
+
+def test_many_clip_events_are_thinned_to_one_mark_per_bin():
+    steps = np.arange(1, 100_001, dtype=float)
+    clipped = (np.arange(100_000) % 3 == 0).astype(float)
+    marks = clip_marks(steps, clipped)
+    assert len(marks) <= MAX_CLIP_MARKS
+    assert np.all(clipped[marks] == 1)
+    assert marks[0] == 0 and steps[marks[-1]] > 0.99 * steps[-1]  # they span the whole run
+    few = np.zeros(100)
+    few[[3, 50, 99]] = 1
+    assert clip_marks(steps[:100], few).tolist() == [3, 50, 99]

@@ -1,0 +1,242 @@
+"""The main window with the real worker and panels, offscreen."""
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PyQt6.QtCore import Qt
+
+from lstm_viz.core.config import RunConfig, load_preset
+from lstm_viz.core.runs import read_metrics
+from lstm_viz.core.snapshot import STATE_NAMES
+from lstm_viz.gui.app import run_app
+from lstm_viz.gui.main_window import MainWindow
+from lstm_viz.gui.worker import is_notice
+
+SMALL = RunConfig(hidden=8, seq_len=20, batch=8)
+TIMEOUT_MS = 20000
+PANEL_TITLES = ("Gates", "States", "Gradients through time", "Training", "Task view")
+
+
+@pytest.fixture
+def window(qtbot):
+    window = MainWindow(SMALL)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.last_snapshot is not None, timeout=TIMEOUT_MS)
+    yield window
+    window.close()
+
+
+def wait_for(qtbot, window, condition):
+    """Wait for a drawn snapshot satisfying `condition`, and return it."""
+    qtbot.waitUntil(lambda: window.last_snapshot is not None and condition(window.last_snapshot), timeout=TIMEOUT_MS)
+    return window.last_snapshot
+
+
+def images(panel) -> list[np.ndarray]:
+    """Copies of the images a panel shows now."""
+    shown = []
+    for view in panel.findChildren(pg.GraphicsView):
+        for item in view.scene().items():
+            if isinstance(item, pg.ImageItem) and item.isVisible() and item.image is not None:
+                shown.append(np.array(item.image))
+    return shown
+
+
+def shown_quantities(panel, trace, layer=0, direction=0) -> list[str | None]:
+    """For each image the panel shows: the name of the trace's (T, H) quantity it is, or None."""
+    names = [name for name in trace.names if trace[name].ndim == 4]
+    return [
+        next((name for name in names if np.array_equal(image, trace[name][layer, direction].T)), None)
+        for image in images(panel)
+    ]
+
+
+def curves(panel) -> list[np.ndarray]:
+    """The y data of the visible curves a panel shows now."""
+    shown = []
+    for view in panel.findChildren(pg.GraphicsView):
+        for item in view.scene().items():
+            if isinstance(item, pg.PlotDataItem) and item.isVisible() and item.yData is not None:
+                shown.append(np.array(item.yData))
+    return shown
+
+
+def choose(combo, value) -> None:
+    """Pick `value` in a combo box as a user would (activated is emitted for user choices only)."""
+    index = combo.findData(value)
+    assert index >= 0, f"{value!r} is not offered"
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)
+
+
+def test_window_opens_with_controls_and_all_five_panel_docks(window):
+    assert set(window.docks) == {"Controls", *PANEL_TITLES}
+    for title in PANEL_TITLES:
+        dock = window.docks[title]
+        assert dock.isVisible() and dock.widget() is window.panels[title]
+        assert dock.width() > 200 and dock.height() > 100, f"{title} dock is too small: {dock.size()}"
+    assert window.windowTitle().startswith("lstm_viz — ")
+
+
+def test_training_redraws_the_panels_with_new_images(qtbot, window):
+    gates = window.panels["Gates"]
+    first = wait_for(qtbot, window, lambda snapshot: True)
+    before = images(gates)
+    assert sorted(shown_quantities(gates, first.trace)) == sorted(STATE_NAMES["lstm"][:4])
+    window.worker.start()
+    later = wait_for(qtbot, window, lambda snapshot: snapshot.step >= first.step + 20)
+    after = images(gates)
+    assert len(after) == len(before)
+    assert any(not np.array_equal(old, new) for old, new in zip(before, after, strict=True))
+    assert sorted(shown_quantities(gates, later.trace)) == sorted(STATE_NAMES["lstm"][:4])  # the newest trace
+    assert "step" in window.status_label.text() and window.controls.start_pause.text() == "Pause"
+
+
+def test_switching_cell_and_task_resets_and_the_panels_show_the_new_quantities(qtbot, window):
+    window.worker.start()
+    wait_for(qtbot, window, lambda snapshot: snapshot.step >= 5)
+    choose(window.controls.cell, "gru")
+    gru = wait_for(qtbot, window, lambda snapshot: snapshot.config.cell == "gru")
+    assert gru.trace.cell == "gru"  # a new model
+    assert sorted(shown_quantities(window.panels["Gates"], gru.trace)) == ["candidate", "reset_gate", "update_gate"]
+    assert shown_quantities(window.panels["States"], gru.trace) == ["hidden"]  # no cell state, nothing stale
+
+    sine_inputs = gru.trace.probe_input[:, 0]
+    choose(window.controls.task, "adding")
+    adding = wait_for(qtbot, window, lambda snapshot: snapshot.config.task == "adding")
+    assert adding.config.cell == "gru" and adding.running
+    assert sorted(shown_quantities(window.panels["Gates"], adding.trace)) == ["candidate", "reset_gate", "update_gate"]
+    task_curves = curves(window.panels["Task view"])
+    assert any(np.array_equal(y, adding.trace.probe_input[:, 0]) for y in task_curves)  # the adding inputs
+    assert not any(len(y) == len(sine_inputs) and np.allclose(y, sine_inputs) for y in task_curves)
+    assert window.controls.task.currentData() == "adding"
+    assert not window.controls.temperature.isEnabled()  # a chars-only setting
+
+
+def test_a_bad_text_file_shows_in_the_message_bar_and_training_goes_on(qtbot, window, tmp_path):
+    window.worker.start()
+    wait_for(qtbot, window, lambda snapshot: snapshot.step >= 2)
+    missing = tmp_path / "missing.txt"
+    window.open_text(str(missing))
+    refused = wait_for(qtbot, window, lambda snapshot: snapshot.message != "")
+    assert window.message_bar.isVisible() and str(missing) in window.message_label.text()
+    assert not is_notice(refused.message)
+    assert window.controls.task.currentData() == "sine"  # the controls show what is running
+    wait_for(qtbot, window, lambda snapshot: snapshot.step > refused.step + 3 and snapshot.running)
+
+
+def test_keyboard_space_starts_and_pauses_s_steps_r_resets(qtbot, window):
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    wait_for(qtbot, window, lambda snapshot: snapshot.running and snapshot.step >= 3)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    paused = wait_for(qtbot, window, lambda snapshot: not snapshot.running)
+    qtbot.keyClick(window, Qt.Key.Key_S)
+    wait_for(qtbot, window, lambda snapshot: snapshot.step == paused.step + 1)
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    wait_for(qtbot, window, lambda snapshot: snapshot.step == 0)
+
+
+def test_clicking_a_unit_selects_it_in_every_panel(qtbot, window, monkeypatch):
+    selections = {}
+    for title, panel in window.panels.items():
+        monkeypatch.setattr(panel, "set_selection", lambda *where, title=title: selections.__setitem__(title, where))
+    window.panels["States"].unit_clicked.emit(5)
+    assert selections == {title: (0, 0, 5) for title in PANEL_TITLES}
+    window.panels["Gates"].unit_clicked.emit(99)  # beyond the 8 units: the last one
+    assert set(selections.values()) == {(0, 0, SMALL.hidden - 1)}
+
+
+def test_a_live_setting_applies_without_restarting(qtbot, window):
+    window.worker.start()
+    before = wait_for(qtbot, window, lambda snapshot: snapshot.step >= 5)
+    window.controls.lr.setValue(0.002)
+    applied = wait_for(qtbot, window, lambda snapshot: snapshot.config.lr == 0.002)
+    assert applied.step >= before.step
+
+
+def test_export_metrics_writes_the_last_snapshot_as_csv(qtbot, window, tmp_path):
+    for _ in range(3):
+        window.worker.step()
+    snapshot = wait_for(qtbot, window, lambda snapshot: snapshot.step == 3)
+    path = tmp_path / "metrics.csv"
+    window.export_metrics(str(path))
+    written = read_metrics(path)
+    assert list(written) == list(snapshot.metrics)
+    for name, values in snapshot.metrics.items():
+        np.testing.assert_allclose(written[name], values, rtol=1e-8)
+    assert is_notice(window.message_label.text())
+
+
+def test_closing_during_training_stops_the_worker_thread_quickly(qtbot):
+    window = MainWindow(SMALL)
+    qtbot.addWidget(window)
+    window.show()
+    window.worker.start()
+    wait_for(qtbot, window, lambda snapshot: snapshot.running and snapshot.step > 0)
+    started = time.monotonic()
+    window.close()
+    assert time.monotonic() - started < 1.0
+    assert not window.worker.is_alive
+
+
+def test_run_app_trains_the_steps_and_saves_a_screenshot(qapp, tmp_path):
+    path = tmp_path / "window.png"
+    assert run_app(SMALL, steps=5, screenshot=path) == 0
+    from PyQt6.QtGui import QImage
+
+    image = QImage(str(path))
+    assert image.width() >= 1000 and image.height() >= 600
+
+
+def test_export_panels_writes_a_png_and_an_svg_per_panel(qtbot, window, tmp_path):
+    window.worker.step()
+    wait_for(qtbot, window, lambda snapshot: snapshot.step == 1)
+    sizes = {title: (panel.width(), panel.height()) for title, panel in window.panels.items()}
+    window.export_panels("png", str(tmp_path))  # the notice it shows then makes the panels a bit shorter
+    from PyQt6.QtGui import QImage
+
+    for title, size in sizes.items():
+        image = QImage(str(tmp_path / f"{title.lower().replace(' ', '_')}.png"))
+        assert (image.width(), image.height()) == size, title
+    window.export_panels("svg", str(tmp_path))
+    for title in PANEL_TITLES:
+        svg = (tmp_path / f"{title.lower().replace(' ', '_')}.svg").read_text(encoding="utf-8")
+        assert "<svg" in svg and ("timestep" in svg or "training step" in svg), title  # axis labels stay text
+    assert is_notice(window.message_label.text())
+
+
+def test_loading_a_preset_resets_and_every_widget_shows_its_settings(qtbot, window):
+    controls = window.controls
+    controls.hidden.setValue(12)  # as if typed: a new model with 12 units
+    wait_for(qtbot, window, lambda snapshot: snapshot.config.hidden == 12)
+    assert controls.preset_name is None and "custom" in window.windowTitle()
+
+    index = controls.preset.findText("hihello")
+    controls.preset.setCurrentIndex(index)
+    controls.preset.activated.emit(index)
+    loaded = wait_for(qtbot, window, lambda snapshot: snapshot.config.task == "chars")
+    preset = load_preset("hihello")
+    assert loaded.config == preset and loaded.step == 0
+    assert (controls.task.currentData(), controls.text.currentData(), controls.cell.currentData()) == (
+        preset.task,
+        preset.text,
+        preset.cell,
+    )
+    assert (controls.hidden.value(), controls.seq_len.value(), controls.batch.value()) == (
+        preset.hidden,
+        preset.seq_len,
+        preset.batch,
+    )
+    assert controls.lr.value() == pytest.approx(preset.lr) and controls.clip_mode.currentData() == preset.clip.mode
+    assert controls.temperature.isEnabled() and window.windowTitle() == "lstm_viz — hihello"
+
+
+def test_switching_to_chars_picks_a_text_long_enough_for_the_sequence_length(qtbot, window):
+    assert SMALL.text == "hihello" and SMALL.seq_len >= len("hihello")  # hihello cannot fill a sequence
+    choose(window.controls.task, "chars")
+    chars = wait_for(qtbot, window, lambda snapshot: snapshot.config.task == "chars")
+    assert chars.config.text == "names" and chars.message == ""
+    assert window.controls.text.currentData() == "names" and not window.message_bar.isVisible()

@@ -1,0 +1,234 @@
+"""The training worker on its own: commands in, snapshots out, no window."""
+
+import time
+
+import numpy as np
+import pytest
+
+from lstm_viz.core.config import RunConfig
+from lstm_viz.gui.worker import TrainingWorker, is_notice
+
+SMALL = RunConfig(hidden=8, seq_len=20, batch=8)
+TIMEOUT_S = 20.0
+
+
+class Reader:
+    """Takes snapshots from a worker's mailbox, remembering the newest."""
+
+    def __init__(self, worker: TrainingWorker) -> None:
+        self.worker = worker
+        self.latest = None
+
+    def until(self, condition, timeout: float = TIMEOUT_S):
+        """The first new snapshot satisfying `condition`; fails the test after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            snapshot = self.worker.mailbox.take()
+            if snapshot is not None:
+                self.latest = snapshot
+                if condition(snapshot):
+                    return snapshot
+            time.sleep(0.005)
+        pytest.fail(f"no snapshot met the condition within {timeout} s; last: {self._describe()}")
+
+    def fresh(self):
+        """A snapshot published after this call."""
+        self.worker.mailbox.take()
+        self.worker.request_snapshot()
+        return self.until(lambda snapshot: True)
+
+    def _describe(self) -> str:
+        s = self.latest
+        return "none" if s is None else f"step {s.step}, running {s.running}, message {s.message!r}"
+
+
+@pytest.fixture
+def worker():
+    worker = TrainingWorker(SMALL)
+    yield worker
+    assert worker.stop(), "the worker thread did not end within 1 s"
+
+
+@pytest.fixture
+def reader(worker):
+    reader = Reader(worker)
+    reader.until(lambda snapshot: True)  # the first snapshot, published when the thread starts
+    return reader
+
+
+def test_first_snapshot_is_paused_at_step_zero_with_a_trace(worker):
+    snapshot = Reader(worker).until(lambda snapshot: True)
+    assert (snapshot.step, snapshot.running, snapshot.message) == (0, False, "")
+    assert snapshot.trace is not None and snapshot.trace["hidden"].shape == (1, 1, SMALL.seq_len, SMALL.hidden)
+
+
+def test_start_publishes_snapshots_while_the_step_count_grows(worker, reader):
+    worker.start()
+    first = reader.until(lambda snapshot: snapshot.running and snapshot.step > 0)
+    later = reader.until(lambda snapshot: snapshot.step > first.step)
+    assert later.running
+    assert len(later.metrics["loss"]) == later.step
+    np.testing.assert_array_equal(later.metrics["step"], np.arange(1, later.step + 1))
+
+
+def test_pause_stops_the_step_count_at_once(worker, reader):
+    worker.start()
+    reader.until(lambda snapshot: snapshot.step >= 3)
+    worker.pause()
+    paused = reader.until(lambda snapshot: not snapshot.running)
+    time.sleep(0.3)
+    assert reader.fresh().step == paused.step
+    assert worker.trainer.step_count == paused.step
+
+
+def test_step_trains_exactly_one_step(worker, reader):
+    worker.step()
+    assert reader.until(lambda snapshot: snapshot.step > 0).step == 1
+    worker.step()
+    worker.step()
+    assert reader.until(lambda snapshot: snapshot.step > 1).step in (2, 3)
+    time.sleep(0.2)
+    assert reader.fresh().step == 3
+
+
+def test_step_while_running_pauses(worker, reader):
+    worker.start()
+    reader.until(lambda snapshot: snapshot.step >= 2)
+    worker.step()
+    stepped = reader.until(lambda snapshot: not snapshot.running)
+    time.sleep(0.3)
+    assert reader.fresh().step == stepped.step
+
+
+def test_apply_clip_mid_training_clips_every_later_step_without_restarting(worker, reader):
+    worker.start()
+    before = reader.until(lambda snapshot: snapshot.step >= 5)
+    assert before.metrics["grad_norm"].max() > 0.01 * 10  # clipping at 0.01 will bite
+    worker.apply(SMALL.replace(clip="norm:0.01"))
+    applied = reader.until(lambda snapshot: str(snapshot.config.clip) == "norm:0.01")
+    assert applied.step >= before.step  # no restart
+    later = reader.until(lambda snapshot: snapshot.step >= applied.step + 10)
+    after_apply = later.metrics["step"] > applied.step
+    clipped_norms = later.metrics["grad_norm_clipped"][after_apply]
+    assert np.all(clipped_norms <= 0.01 * (1 + 1e-5))
+    assert np.all(later.metrics["clipped"][after_apply] == 1)
+    np.testing.assert_array_equal(later.metrics["step"], np.arange(1, later.step + 1))
+
+
+def test_apply_of_a_model_setting_starts_a_new_model(worker, reader):
+    worker.step()
+    worker.step()
+    reader.until(lambda snapshot: snapshot.step == 2)
+    worker.apply(SMALL.replace(hidden=12))
+    snapshot = reader.until(lambda snapshot: snapshot.config.hidden == 12)
+    assert snapshot.step == 0
+    assert snapshot.trace["hidden"].shape[-1] == 12
+
+
+def test_reset_restarts_at_step_zero_and_keeps_running(worker, reader):
+    worker.start()
+    reader.until(lambda snapshot: snapshot.step >= 5)
+    worker.pause()
+    worker.reset(SMALL.replace(seed=3))
+    snapshot = reader.until(lambda snapshot: snapshot.config.seed == 3)
+    assert (snapshot.step, len(snapshot.metrics["loss"])) == (0, 0)
+
+    worker.start()
+    reader.until(lambda snapshot: snapshot.step >= 3)
+    worker.reset(SMALL)
+    assert reader.until(lambda snapshot: snapshot.config.seed == 0).running
+
+
+def test_bad_text_file_is_a_message_and_the_previous_task_keeps_training(worker, reader, tmp_path):
+    worker.start()
+    reader.until(lambda snapshot: snapshot.step >= 2)
+    missing = tmp_path / "missing.txt"
+    worker.reset(SMALL.replace(task="chars", text=str(missing)))
+    refused = reader.until(lambda snapshot: snapshot.message != "")
+    assert str(missing) in refused.message and not is_notice(refused.message)
+    assert "\n" not in refused.message
+    assert refused.config.task == "sine" and refused.running
+    later = reader.until(lambda snapshot: snapshot.step > refused.step + 3)
+    assert later.config.task == "sine" and later.message == refused.message
+
+
+def test_divergence_pauses_and_reports_the_step():
+    worker = TrainingWorker(SMALL.replace(optimizer="sgd", lr=1e4))
+    try:
+        reader = Reader(worker)
+        worker.start()
+        diverged = reader.until(lambda snapshot: not snapshot.running and snapshot.step > 0)
+        assert diverged.diverged_at_step is not None
+        assert f"diverged at step {diverged.diverged_at_step} " in diverged.message
+        assert np.isfinite(diverged.trace["hidden"]).all()  # the weights kept are the last finite ones
+        assert diverged.step == diverged.diverged_at_step  # paused right at the diverging step
+        time.sleep(0.3)
+        assert reader.fresh().step == diverged.step
+    finally:
+        assert worker.stop()
+
+
+def test_an_unexpected_error_becomes_a_message_and_the_thread_lives(worker, reader):
+    def broken_step():
+        raise RuntimeError("simulated failure")
+
+    worker.trainer.step = broken_step
+    worker.start()
+    failed = reader.until(lambda snapshot: snapshot.message != "")
+    assert "simulated failure" in failed.message and not failed.running
+    assert worker.is_alive
+    worker.reset(SMALL)  # a new trainer: training works again
+    worker.start()
+    assert reader.until(lambda snapshot: snapshot.step >= 2).message == ""
+
+
+def test_checkpoint_saved_and_loaded_through_the_worker_continues_the_run(worker, reader, tmp_path):
+    for _ in range(4):
+        worker.step()
+    path = tmp_path / "checkpoint.pt"
+    worker.save_checkpoint(path)
+    saved = reader.until(lambda snapshot: is_notice(snapshot.message))
+    assert saved.step == 4 and path.is_file()
+    worker.reset(SMALL.replace(hidden=12))
+    reader.until(lambda snapshot: snapshot.config.hidden == 12)
+
+    worker.load_checkpoint(path)
+    loaded = reader.until(lambda snapshot: snapshot.config.hidden == SMALL.hidden)
+    assert is_notice(loaded.message) and loaded.step == 4
+    np.testing.assert_array_equal(loaded.metrics["loss"], saved.metrics["loss"])
+    np.testing.assert_array_equal(loaded.trace["hidden"], saved.trace["hidden"])
+
+
+def test_loading_a_file_that_is_no_checkpoint_keeps_the_run(worker, reader, tmp_path):
+    worker.step()
+    reader.until(lambda snapshot: snapshot.step == 1)
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    worker.load_checkpoint(junk)
+    refused = reader.until(lambda snapshot: snapshot.message != "")
+    assert "junk.pt" in refused.message and not is_notice(refused.message)
+    assert refused.step == 1
+
+
+def test_stop_while_training_ends_the_thread_within_a_second():
+    worker = TrainingWorker(SMALL)
+    worker.start()
+    Reader(worker).until(lambda snapshot: snapshot.step > 0)
+    started = time.monotonic()
+    assert worker.stop(timeout=1.0)
+    assert time.monotonic() - started < 1.0 and not worker.is_alive
+
+
+def test_a_failing_probe_still_publishes_the_metrics_with_a_message(worker, reader):
+    real_snapshot = worker.trainer.snapshot
+
+    def snapshot_without_probe(with_trace=True, with_view=True, message=""):
+        if with_trace:
+            raise ValueError("simulated probe failure")
+        return real_snapshot(with_trace=False, with_view=False, message=message)
+
+    worker.trainer.snapshot = snapshot_without_probe
+    worker.step()
+    stepped = reader.until(lambda snapshot: snapshot.step == 1)
+    assert stepped.trace is None and len(stepped.metrics["loss"]) == 1
+    assert "simulated probe failure" in stepped.message and worker.is_alive
