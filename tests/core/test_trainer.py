@@ -163,3 +163,20 @@ def test_live_settings_do_not_need_a_new_model():
     assert needs_new_model(SMALL, SMALL.replace(hidden=9))
     with pytest.raises(ConfigError):
         Trainer(SMALL).apply(SMALL.replace(cell="gru"))
+
+
+def test_metrics_seen_earlier_never_change_as_the_log_grows():
+    from lstm_viz.core.trainer import MetricsLog
+
+    log = MetricsLog(("step", "loss"))
+    seen = []
+    for row in range(3000):  # grows the buffer twice
+        log.append([row, row * 0.5])
+        if row % 700 == 0:
+            seen.append(log.as_columns())
+    for columns in seen:
+        steps = len(columns["step"])
+        assert np.array_equal(columns["step"], np.arange(steps))
+        assert np.array_equal(columns["loss"], np.arange(steps) * 0.5)
+        assert not columns["loss"].flags.writeable
+    assert len(log.as_columns()["loss"]) == 3000
