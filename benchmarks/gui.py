@@ -1,0 +1,305 @@
+"""The main window while it trains: frames per second, GUI-thread stalls, startup time, memory growth.
+
+In this process, offscreen, at H=128, T=200 with every panel:
+- gui_fps: frames the app's own ~30 fps timer draws per second while the worker trains, when each
+  timer tick finds a new snapshot (after every frame a new one is put in the mailbox);
+- gui_max_redraw_fps: 1000 / ms of one full redraw (window.draw(new snapshot) + Qt painting it),
+  back to back with the app's timer stopped, while the worker trains;
+- gui_stall_p99_ms: p99 lateness of a 10 ms timer in the GUI thread while the window trains and
+  draws as it normally does (and, in the details, while it draws at 30 fps).
+In fresh processes: startup_s (process start to the first drawn frame) and rss_growth_mb.
+Everything here is wall-clock time; the load average is recorded next to each figure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch  # before Qt, as the app does
+
+from benchmarks import alternate, median_ratio, medians, timed_ms
+from benchmarks.plotting import distinct_snapshots
+from lstm_viz.core.config import RunConfig
+from lstm_viz.core.snapshot import frozen_array
+
+HIDDEN, SEQ_LEN = 128, 200
+WINDOW_SIZE = (1600, 900)  # the offscreen screen is 800x800; a laptop or projector is about this
+STALL_TIMER_MS = 10
+SNAPSHOTS = 8
+WARMUP_STEPS = 3  # the worker trains before anything is measured
+
+
+def open_window(config: RunConfig):
+    from PyQt6.QtWidgets import QApplication
+
+    from lstm_viz.gui.app import configure_pyqtgraph
+    from lstm_viz.gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    configure_pyqtgraph()
+    window = MainWindow(config)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    return app, window
+
+
+def pump(app, seconds: float) -> None:
+    """Run the Qt event loop for `seconds` of wall time."""
+    from PyQt6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+class StallTimer:
+    """A 10 ms precise timer in the GUI thread; lateness of each tick beyond 10 ms."""
+
+    def __init__(self) -> None:
+        from PyQt6.QtCore import Qt, QTimer
+
+        self.ticks: list[float] = []
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(STALL_TIMER_MS)
+        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+
+    def measure(self, app, seconds: float) -> dict:
+        """Run the event loop for `seconds`; the lateness of every tick, in ms."""
+        self.ticks = []
+        self.timer.start()
+        pump(app, seconds)
+        self.timer.stop()
+        return {"lateness": [max(0.0, 1000 * interval - STALL_TIMER_MS) for interval in np.diff(self.ticks)]}
+
+
+def percentiles(lateness: list[float]) -> dict:
+    """p50, p99 and max of sorted lateness values."""
+    return {
+        "p50_ms": lateness[len(lateness) // 2],
+        "p99_ms": lateness[int(0.99 * (len(lateness) - 1))],
+        "max_ms": lateness[-1],
+        "ticks": len(lateness),
+    }
+
+
+def run(quick: bool) -> dict:
+    seconds, repeats = (2.0, 2) if quick else (4.0, 4)
+    config = RunConfig(task="sine", hidden=HIDDEN, seq_len=SEQ_LEN)
+    snapshots = distinct_snapshots(config, SNAPSHOTS)
+    app, window = open_window(config)
+    try:
+        details = in_window(app, window, snapshots, seconds, repeats)
+    finally:
+        window.close()
+    figures = {
+        "gui_fps": details["app_timer"]["frames_per_s"],
+        "gui_max_redraw_fps": 1000 / details["back_to_back"]["frame_wall_ms"],
+        "gui_stall_p99_ms": details["normal"]["p99_ms"],
+    }
+    figures["startup_s"], details["startup"] = startup(runs=2 if quick else 5, screenshot_run=not quick)
+    figures["rss_growth_mb"], details["rss"] = rss_growth(steps=600 if quick else 5000)
+    details["config"] = {"hidden": HIDDEN, "seq_len": SEQ_LEN, "window": WINDOW_SIZE}
+    return {"figures": figures, "details": details}
+
+
+def in_window(app, window, snapshots: list, seconds: float, repeats: int) -> dict:
+    stall = StallTimer()
+    worker = window.worker
+    details = {}
+    started = time.perf_counter()
+    worker.start()
+    while worker.trainer.step_count < WARMUP_STEPS:
+        pump(app, 0.1)
+    details["seconds_to_first_steps"] = time.perf_counter() - started
+
+    # As the app runs (its timer draws what the worker publishes every ~100 ms), alternating
+    # with the timer stopped: what drawing costs the training thread.
+    phases = {"normal": [], "not_drawing": []}
+    for _ in range(repeats):
+        for phase, results in phases.items():
+            (window.timer.start if phase == "normal" else window.timer.stop)()
+            steps, load = worker.trainer.step_count, os.getloadavg()[0]
+            results.append({**stall.measure(app, seconds), "load_average": load})
+            results[-1]["worker_steps_per_s"] = (worker.trainer.step_count - steps) / seconds
+    window.timer.start()
+    for phase, results in phases.items():
+        lateness = sorted(late for result in results for late in result.pop("lateness"))
+        details[phase] = {**percentiles(lateness), "rounds": results}
+    steps = {phase: [r["worker_steps_per_s"] for r in results] for phase, results in phases.items()}
+    details["worker_steps_ratio_drawing_to_not"] = median_ratio(steps["normal"], steps["not_drawing"])
+
+    # The app's own timer when every tick finds a new snapshot: after each frame, put the next one in.
+    def feed() -> None:
+        worker.mailbox.put(snapshots[feed.count % len(snapshots)])
+        feed.count += 1
+
+    feed.count = 0
+    window.drawn.connect(feed)
+    feed()
+    frames, steps, load = feed.count, worker.trainer.step_count, os.getloadavg()[0]
+    result = stall.measure(app, repeats * seconds)
+    details["app_timer"] = {
+        **percentiles(sorted(result.pop("lateness"))),
+        "frames_per_s": (feed.count - frames) / (repeats * seconds),
+        "worker_steps_per_s": (worker.trainer.step_count - steps) / (repeats * seconds),
+        "load_average": load,
+    }
+    window.drawn.disconnect(feed)
+
+    # Back to back, the app's timer stopped: one full redraw of a new snapshot and Qt painting it.
+    window.timer.stop()
+    details["back_to_back"] = redraw_ms(app, window, snapshots, seconds)
+    long_run = [with_history(snapshot, HISTORY + 100 * index) for index, snapshot in enumerate(snapshots)]
+    details[f"back_to_back_{HISTORY}_steps_history"] = redraw_ms(app, window, long_run, seconds)
+    worker.pause()
+    return details
+
+
+def redraw_ms(app, window, snapshots: list, seconds: float) -> dict:
+    load, frames = os.getloadavg()[0], []
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        snapshot = snapshots[len(frames) % len(snapshots)]
+        frames.append(timed_ms(lambda s=snapshot: (window.draw(s), app.processEvents())))
+    wall_ms, cpu_ms = medians(frames)
+    return {"frame_wall_ms": wall_ms, "frame_cpu_ms": cpu_ms, "frames": len(frames), "load_average": load}
+
+
+HISTORY = 100_000
+
+
+def with_history(snapshot, rows: int):
+    """`snapshot` as if `rows` steps had been trained: metrics columns of that length (a long run's loss curve)."""
+    generator = np.random.default_rng(0)
+    steps = np.arange(1, rows + 1, dtype=float)
+    metrics = {name: 0.01 + generator.random(rows) for name in snapshot.metrics}
+    metrics.update(step=steps, loss=np.exp(-steps / rows * 5) + 0.05 * generator.random(rows), clipped=np.zeros(rows))
+    return dataclasses.replace(snapshot, metrics={name: frozen_array(values) for name, values in metrics.items()})
+
+
+# ---- fresh processes ------------------------------------------------------------------------
+FIRST_FRAME = """
+import sys, time
+from lstm_viz.gui.main_window import MainWindow
+draw = MainWindow.draw
+def first_frame(window, snapshot):
+    draw(window, snapshot)
+    window.repaint()
+    print("first frame at", time.time(), flush=True)
+    import os; os._exit(0)
+MainWindow.draw = first_frame
+from lstm_viz.cli import main
+sys.exit(main(["--preset", "sine", "--steps", "1"]))
+"""
+
+
+def startup(runs: int, screenshot_run: bool) -> tuple[float, dict]:
+    """Seconds from starting `python -m lstm_viz` to its first drawn frame (median of `runs`).
+
+    The first frame is caught by wrapping MainWindow.draw: it paints the window, prints the time
+    and exits. Alternating with it, `python -c "import torch"`: the floor no app using torch can
+    beat on this machine. With screenshot_run, the wall time of the real `--steps 1 --screenshot`
+    run (an upper bound: it also trains, waits for the layout and writes the PNG) is in the details.
+    """
+    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+
+    def first_frame() -> tuple[float, float]:
+        cpu_before, started = _children_cpu_seconds(), time.time()
+        output = subprocess.run(
+            [sys.executable, "-c", FIRST_FRAME], env=environment, check=True, capture_output=True, timeout=120
+        ).stdout
+        return float(output.split()[-1]) - started, _children_cpu_seconds() - cpu_before
+
+    def import_torch() -> tuple[float, float]:
+        cpu_before, started = _children_cpu_seconds(), time.time()
+        subprocess.run([sys.executable, "-c", "import torch"], env=environment, check=True, timeout=120)
+        return time.time() - started, _children_cpu_seconds() - cpu_before
+
+    rounds = alternate({"first_frame": first_frame, "import_torch": import_torch}, runs)
+    details = {name: {"wall_s": medians(samples)[0], "cpu_s": medians(samples)[1]} for name, samples in rounds.items()}
+    details["load_average"] = os.getloadavg()[0]
+    if screenshot_run:
+        screenshot = Path(tempfile.gettempdir()) / "lstm_viz_benchmark_startup.png"
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "lstm_viz", "--preset", "sine", "--steps", "1", "--screenshot", str(screenshot)],
+            env=environment,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        details["screenshot_run_wall_s"] = time.perf_counter() - started
+    return details["first_frame"]["wall_s"], details
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def rss_growth(steps: int) -> tuple[float, dict]:
+    """Resident memory growth of a fresh `python -m benchmarks.gui rss STEPS` (the sine preset, window drawing)."""
+    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    output = subprocess.run(
+        [sys.executable, "-m", "benchmarks.gui", "rss", str(steps)],
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    ).stdout
+    details = {"steps_requested": steps, **json.loads(output.splitlines()[-1])}
+    return details["growth_mb"], details
+
+
+def measure_rss(steps: int) -> dict:
+    """In this (fresh) process: RSS after a warm-up, and after `steps` more training steps, the window drawing."""
+    import psutil
+
+    from lstm_viz.core.config import load_preset
+
+    warmup = 200
+    app, window = open_window(load_preset("sine"))
+    frames = []
+    window.drawn.connect(lambda: frames.append(1))
+    window.worker.start()
+
+    def step_count() -> int:
+        return window.worker.trainer.step_count
+
+    while step_count() < warmup:
+        pump(app, 0.2)
+    process = psutil.Process()
+    rss_start, frames_start, started = process.memory_info().rss, len(frames), time.perf_counter()
+    trajectory = []
+    while step_count() < warmup + steps:
+        pump(app, 1.0)
+        trajectory.append((step_count(), process.memory_info().rss / 2**20))
+    rss_end = process.memory_info().rss
+    window.close()
+    return {
+        "steps": step_count() - warmup,
+        "config": "preset sine",
+        "warmup_steps": warmup,
+        "rss_start_mb": rss_start / 2**20,
+        "rss_end_mb": rss_end / 2**20,
+        "growth_mb": (rss_end - rss_start) / 2**20,
+        "frames_drawn": len(frames) - frames_start,
+        "seconds": time.perf_counter() - started,
+        "trajectory_mb": trajectory[:: max(1, len(trajectory) // 20)],
+    }
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["rss"]:
+    torch.set_num_threads(1)
+    print(json.dumps(measure_rss(int(sys.argv[2]))))

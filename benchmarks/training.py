@@ -1,0 +1,193 @@
+"""Training speed: the lstm_viz Trainer with live capture vs a plain nn.LSTM loop and vs a per-timestep cell loop.
+
+Each side keeps its own model and optimizer and draws its batches from the task's make_batch,
+so the data cost is the same on every side. Sides alternate in rounds of `seconds` of CPU time each;
+the figures are ratios of steps per CPU second, with the wall-clock ratios in the details.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from functools import partial
+
+import numpy as np
+import torch
+from torch import nn
+
+from benchmarks import alternate, median_ratio, rates
+from lstm_viz.core.config import ConfigError, RunConfig, load_preset
+from lstm_viz.core.tasks import make_task
+from lstm_viz.core.trainer import Trainer
+from lstm_viz.gui.worker import PUBLISH_INTERVAL_S
+
+WARMUP_STEPS = 5
+HISTORY = 100_000  # a long run: steps of metrics every snapshot carries
+
+
+def sine_config(hidden: int = 64) -> RunConfig:
+    """The sine preset at `hidden` units (the preset's defaults if its file is missing)."""
+    try:
+        return load_preset("sine").replace(hidden=hidden)
+    except ConfigError:
+        return RunConfig(task="sine", hidden=hidden)
+
+
+CHAR_CONFIG = RunConfig(task="chars", text="names", hidden=128, seq_len=100)
+
+
+class LiveTrainer:
+    """The GUI worker's loop: Trainer.step(), and trainer.snapshot() once PUBLISH_INTERVAL_S has passed
+    (the most the worker publishes: it also waits for the GUI to take the last snapshot).
+
+    The interval runs on this side's own clock: the CPU time it has spent in its rounds. So the share
+    of time spent on snapshots is what an idle machine, where the worker has a core to itself, sees,
+    and rounds can be short (alternating quickly) without cutting the snapshot rhythm.
+    """
+
+    def __init__(self, config: RunConfig, capture: bool = True, history: int = 0) -> None:
+        self.trainer = Trainer(config)
+        self.capture = capture
+        self.snapshot_seconds: list[float] = []  # CPU time of each snapshot
+        self.own_seconds = self.last_snapshot = 0.0
+        for _ in range(WARMUP_STEPS):
+            self.trainer.step()
+        if history:  # as if `history` steps had been trained: the metrics every snapshot copies
+            metrics = self.trainer.metrics
+            metrics.load_columns({name: np.random.rand(history) for name in metrics.columns})
+        self.trainer.snapshot()
+
+    def step(self) -> None:
+        self.trainer.step()
+        now = self.own_seconds + time.thread_time() - self.round_started
+        if self.capture and now - self.last_snapshot >= PUBLISH_INTERVAL_S:
+            self.trainer.snapshot()
+            self.snapshot_seconds.append(self.own_seconds + time.thread_time() - self.round_started - now)
+            self.last_snapshot = self.own_seconds + time.thread_time() - self.round_started
+
+    def steps_per_s(self, seconds: float) -> tuple[float, float]:
+        self.round_started = time.thread_time()
+        result = rates(self.step, seconds)
+        self.own_seconds += time.thread_time() - self.round_started
+        return result
+
+
+class PlainLoop:
+    """Hand-written nn.LSTM + nn.Linear training loop with Adam: what torch alone costs."""
+
+    def __init__(self, config: RunConfig) -> None:
+        self.config = config
+        self.task = make_task(config)
+        self.recurrent = self.make_recurrent()
+        self.head = nn.Linear(config.hidden, self.task.output_size)
+        self.optimizer = torch.optim.Adam([*self.recurrent.parameters(), *self.head.parameters()], lr=config.lr)
+        self.generator = torch.Generator().manual_seed(config.seed)
+        for _ in range(WARMUP_STEPS):
+            self.step()
+
+    def make_recurrent(self) -> nn.Module:
+        return nn.LSTM(self.task.input_size, self.config.hidden, batch_first=True)
+
+    def inputs(self, batch_inputs: torch.Tensor) -> torch.Tensor:
+        if self.task.vocab_size:
+            return nn.functional.one_hot(batch_inputs, self.task.vocab_size).float()  # (B, T, V)
+        return batch_inputs  # (B, T, 1)
+
+    def step(self) -> float:
+        batch_inputs, targets = self.task.make_batch(self.config.batch, self.generator)
+        self.optimizer.zero_grad()
+        outputs, _ = self.recurrent(self.inputs(batch_inputs))  # (B, T, H)
+        loss = self.task.loss(self.head(outputs), targets)
+        loss.backward()
+        self.optimizer.step()
+        return float(loss.detach())
+
+    def steps_per_s(self, seconds: float) -> tuple[float, float]:
+        return rates(self.step, seconds)
+
+
+class GateCell(nn.Module):
+    """One LSTM step that hands out its gates, as tools that cannot reconstruct them compute it."""
+
+    def __init__(self, input_size: int, hidden: int) -> None:
+        super().__init__()
+        self.input_weights = nn.Linear(input_size, 4 * hidden)
+        self.hidden_weights = nn.Linear(hidden, 4 * hidden)
+
+    def forward(self, x_t: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]):
+        hidden, cell = state  # (B, H) each
+        pre = self.input_weights(x_t) + self.hidden_weights(hidden)  # (B, 4H)
+        input_gate, forget_gate, cell_candidate, output_gate = pre.chunk(4, dim=1)  # (B, H) each
+        input_gate, forget_gate = torch.sigmoid(input_gate), torch.sigmoid(forget_gate)
+        cell_candidate, output_gate = torch.tanh(cell_candidate), torch.sigmoid(output_gate)
+        cell = forget_gate * cell + input_gate * cell_candidate  # (B, H)
+        hidden = output_gate * torch.tanh(cell)  # (B, H)
+        return hidden, cell, (input_gate, forget_gate, cell_candidate, output_gate)
+
+
+class CellLoop(PlainLoop):
+    """for t in range(T): h, c = cell(x_t, (h, c)), keeping every step's gates for display."""
+
+    def make_recurrent(self) -> nn.Module:
+        return GateCell(self.task.input_size, self.config.hidden)
+
+    def step(self) -> float:
+        batch_inputs, targets = self.task.make_batch(self.config.batch, self.generator)
+        x = self.inputs(batch_inputs)  # (B, T, F)
+        self.optimizer.zero_grad()
+        hidden = cell = x.new_zeros(x.shape[0], self.config.hidden)  # (B, H)
+        outputs, self.gates = [], []
+        for t in range(x.shape[1]):
+            hidden, cell, gates = self.recurrent(x[:, t], (hidden, cell))
+            outputs.append(hidden)
+            self.gates.append([gate.detach() for gate in gates])
+        loss = self.task.loss(self.head(torch.stack(outputs, dim=1)), targets)  # outputs (B, T, H)
+        loss.backward()
+        self.optimizer.step()
+        return float(loss.detach())
+
+
+def run(quick: bool) -> dict:
+    seconds, repeats = (0.25, 16) if quick else (0.25, 48)  # short rounds: each pair sees the same load
+    sine, char = sine_config(), CHAR_CONFIG
+    sine_sides = {
+        "trainer_live": LiveTrainer(sine),
+        "trainer": LiveTrainer(sine, capture=False),
+        "plain_lstm": PlainLoop(sine),
+        "cell_loop": CellLoop(sine),
+        f"trainer_live_{HISTORY}_steps_history": LiveTrainer(sine, history=HISTORY),
+    }
+    char_sides = {"trainer_live": LiveTrainer(char), "trainer": LiveTrainer(char, capture=False)}
+    char_sides["plain_lstm"] = PlainLoop(char)
+    # chars runs ~20 steps per CPU second: longer rounds keep the granularity of whole steps small
+    details = {"sine": compare(sine, sine_sides, seconds, repeats)}
+    details["char"] = compare(char, char_sides, 2 * seconds, repeats)
+    sine_rounds = details["sine"]["steps_per_cpu_s"]
+    figures = {
+        "train_ratio_sine": details["sine"]["ratios_to_plain_lstm"]["trainer_live"],
+        "train_ratio_char": details["char"]["ratios_to_plain_lstm"]["trainer_live"],
+        "loop_ratio": median_ratio(sine_rounds["trainer_live"], sine_rounds["cell_loop"]),
+    }
+    return {"figures": figures, "details": details}
+
+
+def compare(config: RunConfig, sides: dict, seconds: float, repeats: int) -> dict:
+    """Steps per CPU second (and per wall second) of each side, in alternating rounds; ratios to plain_lstm."""
+    rounds = alternate({name: partial(side.steps_per_s, seconds) for name, side in sides.items()}, repeats)
+    cpu = {name: [cpu_rate for cpu_rate, _ in values] for name, values in rounds.items()}
+    wall = {name: [wall_rate for _, wall_rate in values] for name, values in rounds.items()}
+    live = sides["trainer_live"]
+    snapshot_ms = [1000 * cpu_seconds for cpu_seconds in live.snapshot_seconds]
+    return {
+        "config": {key: config.to_dict()[key] for key in ("task", "text", "hidden", "batch", "seq_len", "lr")},
+        "round_cpu_seconds": seconds,
+        "rounds": repeats,
+        "median_steps_per_cpu_s": {name: statistics.median(values) for name, values in cpu.items()},
+        "median_steps_per_wall_s": {name: statistics.median(values) for name, values in wall.items()},
+        "ratios_to_plain_lstm": {name: median_ratio(values, cpu["plain_lstm"]) for name, values in cpu.items()},
+        "wall_ratios_to_plain_lstm": {name: median_ratio(values, wall["plain_lstm"]) for name, values in wall.items()},
+        "snapshots_per_cpu_s": len(snapshot_ms) / (seconds * repeats),
+        "snapshot_ms_median": statistics.median(snapshot_ms),
+        "snapshot_ms_max": max(snapshot_ms),
+        "steps_per_cpu_s": cpu,
+    }
