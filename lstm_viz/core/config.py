@@ -175,8 +175,10 @@ def load_preset(name_or_path: str) -> RunConfig:
                 f"unknown preset '{name_or_path}'; choose one of {', '.join(preset_names())} "
                 "or give a path to a .json file"
             )
+    if path.exists() and not path.is_file():  # a folder, a device or a pipe (/dev/zero would never end)
+        raise ConfigError(f"preset '{path}' is not a regular file; give the path of a .json file")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))  # -sig: a byte order mark (Notepad) is fine
     except FileNotFoundError:
         raise ConfigError(f"preset file '{path}' does not exist") from None
     except (OSError, UnicodeDecodeError) as error:
@@ -184,6 +186,10 @@ def load_preset(name_or_path: str) -> RunConfig:
     except json.JSONDecodeError as error:
         raise ConfigError(
             f"preset '{path}' is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"preset '{path}' is not valid JSON (nested too deeply); give a flat object of settings"
         ) from None
     return RunConfig.from_dict(data, source=f"preset '{path.stem}'")
 

@@ -171,7 +171,7 @@ def load_checkpoint(path: str | Path) -> dict:
     """A checkpoint dict, loaded with weights_only=True (no code runs); ConfigError if it is not one."""
     path = Path(path).expanduser()
     if not path.is_file():
-        what = "is a directory" if path.is_dir() else "does not exist"
+        what = "is a directory" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
         raise ConfigError(f"checkpoint '{path}' {what}; give the path of a checkpoint.pt")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)

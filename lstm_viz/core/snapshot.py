@@ -82,4 +82,5 @@ class Snapshot:
     view: dict = field(default_factory=dict)  # task-specific extras (rollout, samples...)
     diverged_at_step: int | None = None
     message: str = ""  # for the user: an error or a notice from the last command
+    commands_done: int = 0  # user commands the worker has run so far: tells the GUI which requests this shows
     running: bool = False  # the worker is training continuously

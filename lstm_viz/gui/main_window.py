@@ -249,9 +249,14 @@ class MainWindow(QMainWindow):
         self.last_snapshot = snapshot
         self._want_running = snapshot.running
         config_changed = previous is None or snapshot.config != previous.config
-        new_message = snapshot.message != (previous.message if previous is not None else "")
-        if config_changed or (new_message and not is_notice(snapshot.message)):
-            self.controls.show_config(snapshot.config)  # also undoes a change the worker refused
+        # A command run since the last frame makes its message news, even a repeated one ("" hides the bar).
+        before = (previous.message, previous.commands_done) if previous is not None else ("", 0)
+        new_message = (snapshot.message, snapshot.commands_done) != before
+        settled = snapshot.commands_done == self.worker.commands_sent  # every request made so far is in it
+        show_config = settled and snapshot.config != self.controls.config
+        if show_config:
+            self.controls.show_config(snapshot.config)  # a loaded checkpoint, or a refused change undone
+        if config_changed or show_config:
             self._show_title(snapshot.config)
         if config_changed:
             self.select(self.layer, self.direction, self.unit)

@@ -21,12 +21,12 @@ from lstm_viz.core.snapshot import Snapshot
 from lstm_viz.core.trainer import Trainer, needs_new_model
 
 PUBLISH_INTERVAL_S = 0.1  # while training, a fresh snapshot at most this often,
-PROBE_SHARE = 0.3  # and probing for snapshots takes at most this share of the training thread's time
+PROBE_SHARE = 0.1  # and probing for snapshots takes at most this share of the training thread's time
 IDLE_POLL_S = 0.1  # how long a paused worker waits for a command before checking for stop()
 NOTICE_MARK = "✓ "  # messages starting with this report success; every other message is an error
 DIVERGED = (
     "Training diverged at step {step} (non-finite loss or gradient): weights kept at the last finite step. "
-    "Lower the learning rate or turn on clipping, then Start or Reset."
+    "Lower the learning rate or turn on clipping, then Reset (Start goes on from weights that may be wrecked)."
 )
 
 
@@ -70,6 +70,9 @@ class TrainingWorker:
         self._running = False
         self._until_step: int | None = None
         self._message = ""
+        self._send_lock = threading.Lock()
+        self.commands_sent = 0  # user commands sent; a snapshot with as many commands_done has seen them all
+        self._commands_done = 0
         self._stopping = threading.Event()
         self._last_publish = 0.0
         self._publish_cost = 0.0  # seconds the last snapshot took
@@ -79,28 +82,33 @@ class TrainingWorker:
     # ---- commands, from any thread ---------------------------------------------------
     def start(self, until_step: int | None = None) -> None:
         """Train continuously; with until_step, pause once the step count reaches it."""
-        self._commands.put(("start", until_step))
+        self._send("start", until_step)
 
     def pause(self) -> None:
-        self._commands.put(("pause", None))
+        self._send("pause")
 
     def step(self) -> None:
         """Pause, then train exactly one step."""
-        self._commands.put(("step", None))
+        self._send("step")
 
     def reset(self, config: RunConfig) -> None:
         """A new Trainer from `config` (step 0); on a bad config the current one keeps going."""
-        self._commands.put(("reset", config))
+        self._send("reset", config)
 
     def apply(self, config: RunConfig) -> None:
         """Live settings (lr, clip, temperature...) from the next step; anything else resets."""
-        self._commands.put(("apply", config))
+        self._send("apply", config)
 
     def load_checkpoint(self, path: Path) -> None:
-        self._commands.put(("load_checkpoint", Path(path)))
+        self._send("load_checkpoint", Path(path))
 
     def save_checkpoint(self, path: Path) -> None:
-        self._commands.put(("save_checkpoint", Path(path)))
+        self._send("save_checkpoint", Path(path))
+
+    def _send(self, name: str, argument=None) -> None:
+        with self._send_lock:
+            self.commands_sent += 1
+            self._commands.put((name, argument))
 
     def request_snapshot(self) -> None:
         self._commands.put(("snapshot", None))
@@ -133,6 +141,9 @@ class TrainingWorker:
                         continue
                 else:
                     continue
+            except ConfigError as error:  # e.g. not enough memory for a step of this size: say so and pause
+                self._running = False
+                self._message = str(error)
             except Exception as error:  # a bug must not kill the thread silently: show it and pause
                 traceback.print_exc()
                 self._running = False
@@ -153,13 +164,15 @@ class TrainingWorker:
 
     def _execute(self, commands: list[tuple[str, object]]) -> None:
         """Run queued commands in order; the message becomes what they reported."""
+        user_commands = [(name, argument) for name, argument in commands if name not in ("snapshot", "stop")]
+        self._commands_done += len(user_commands)  # counted first: a command that fails is done too
         messages = []
-        user_commands = False
-        for name, argument in commands:
-            if name in ("snapshot", "stop"):
-                continue
-            user_commands = True
-            message = getattr(self, f"_do_{name}")(argument)
+        for name, argument in user_commands:
+            try:
+                message = getattr(self, f"_do_{name}")(argument)
+            except ConfigError as error:  # e.g. a step too big for memory; the commands after it still run
+                self._running = False
+                message = str(error)
             if message:
                 messages.append(message)
         if user_commands:
@@ -192,7 +205,11 @@ class TrainingWorker:
                 snapshot = self.trainer.snapshot(with_trace=False, with_view=False)
             except Exception:  # nothing to show; the thread lives on for the next command
                 return
-        self.mailbox.put(dataclasses.replace(snapshot, running=self._running, message=self._message))
+        self.mailbox.put(
+            dataclasses.replace(
+                snapshot, running=self._running, message=self._message, commands_done=self._commands_done
+            )
+        )
         self._last_publish = time.perf_counter()
         self._publish_cost = self._last_publish - started
 

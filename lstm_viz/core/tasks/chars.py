@@ -73,7 +73,7 @@ class CharTask(Task):
         self.text_ids = torch.from_numpy(id_of_codepoint[codepoints])  # (N,) uint8: a 50 MB text stays 50 MB
 
         char_frequencies = counts_per_codepoint[distinct_codepoints] / text_length  # (V,)
-        self.baseline_loss = float(-(char_frequencies * np.log(char_frequencies)).sum())
+        self.baseline_loss = float((char_frequencies * np.log(1 / char_frequencies)).sum())  # entropy; 0, not -0
 
         probe_start = self._probe_start(torch.Generator().manual_seed(config.seed))
         probe_window = self.text_ids[probe_start : probe_start + self.seq_len + 1].long()  # (T+1,)
@@ -233,6 +233,8 @@ def _read_text_file(name: str) -> str:
         )
     if path.is_dir():
         raise ConfigError(f"text '{name}' is a directory; give the path of a UTF-8 text file")
+    if not path.is_file():  # a device or a pipe: reading /dev/zero or a FIFO would never end
+        raise ConfigError(f"text '{name}' is not a regular file; give the path of a UTF-8 text file")
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
