@@ -8,97 +8,53 @@ gradient. Below, ∂L/∂c_t (LSTM) or ∂L/∂h_t (GRU, RNN) per unit on a symm
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
-from PyQt6 import QtWidgets
-from PyQt6.QtCore import pyqtSignal
 
-from lstm_viz.core.snapshot import Snapshot
-from lstm_viz.gui.panels.heatmap import (
-    DIVERGING_COLORMAP,
-    ORANGE,
-    SKY,
-    Heatmap,
-    LogAxis,
-    TimeAxis,
-    clamp_selection,
-    coloured,
-    new_graphics,
-    reserve_colorbar_space,
-    set_time_range,
-    set_title,
-    show_x_values,
-    style_plot,
-    where_suffix,
-)
+from lstm_viz.gui.panels.base import TracePanel
+from lstm_viz.gui.panels.heatmap import DIVERGING_COLORMAP, Heatmap
+from lstm_viz.gui.panels.plots import ORANGE, SKY, BoldCurve, TimePlot, coloured
 
 GRADIENT_FLOOR = 1e-30  # norms are clipped to this before the log axis: an exact 0 would be -inf
 
 
-class GradientsPanel(QtWidgets.QWidget):
-    unit_clicked = pyqtSignal(int)
+def log10_norms(gradient: np.ndarray) -> np.ndarray:
+    """log10 of the norm over units at each timestep of a (T, H) gradient, at least log10(GRADIENT_FLOOR)."""
+    norms = np.linalg.norm(gradient.astype(np.float64), axis=-1)  # (T,) float64: float32 squares overflow past 1.8e19
+    return np.log10(np.maximum(norms, GRADIENT_FLOOR))  # (T,)
 
+
+class GradientsPanel(TracePanel):
     def __init__(self) -> None:
         super().__init__()
-        self.graphics = new_graphics()
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.graphics)
-
-        self.time_axis = TimeAxis("bottom")
-        self.time_plot = pg.PlotItem(axisItems={"bottom": self.time_axis, "left": LogAxis("left")})
-        style_plot(self.time_plot, left="norm")
-        show_x_values(self.time_plot, False)  # the heatmap below shows the time axis
-        reserve_colorbar_space(self.time_plot)
-        self.time_plot.setLogMode(x=False, y=True)
-        self.time_plot.showGrid(x=False, y=True, alpha=0.25)
+        self.time_plot = TimePlot(left="norm", log_y=True)  # the curves hold log10 of the norms
+        self.time_plot.show_x_values(False)  # the heatmap below shows the time axis
         self.time_plot.enableAutoRange(x=False, y=True)
-        self.hidden_norm_curve = self.time_plot.plot(pen=pg.mkPen(SKY, width=2.5))
-        self.cell_norm_curve = self.time_plot.plot(pen=pg.mkPen(ORANGE, width=2.5))
+        self.hidden_norm_curve, self.cell_norm_curve = BoldCurve(SKY), BoldCurve(ORANGE)
+        self.time_plot.addItem(self.hidden_norm_curve)
+        self.time_plot.addItem(self.cell_norm_curve)
         self.heatmap = Heatmap("", DIVERGING_COLORMAP, levels=None)
         self.heatmap.plot.setXLink(self.time_plot)
-        self.heatmap.unit_clicked.connect(self._select_unit)
+        self.heatmap.unit_clicked.connect(self.select_unit)
         self.graphics.addItem(self.time_plot, row=0, col=0)
         self.graphics.addItem(self.heatmap.plot, row=1, col=0)
 
-        self.trace = None
-        self.layer = self.direction = self.unit = 0
-        self._steps = 0
+    def arrange(self, cell: str) -> None:
+        self.cell_norm_curve.setVisible(cell == "lstm")
 
-    def update_snapshot(self, snapshot: Snapshot) -> None:
-        if snapshot.trace is not None:
-            self.trace = snapshot.trace
-            self._draw()
-
-    def set_selection(self, layer: int, direction: int, unit: int) -> None:
-        self.layer, self.direction, self.unit = layer, direction, unit
-        if self.trace is not None:
-            self._draw()
-
-    def _select_unit(self, unit: int) -> None:
-        self.set_selection(self.layer, self.direction, unit)
-        self.unit_clicked.emit(unit)
-
-    def _draw(self) -> None:
+    def draw(self) -> None:
         trace = self.trace
-        layer, direction, unit = clamp_selection(trace, self.layer, self.direction, self.unit)
-        layers, directions = trace["grad_hidden"].shape[:2]
-        suffix = where_suffix(layers, directions, layer, direction)
+        layer, direction, unit, suffix = self.selection()
         grad_hidden = trace["grad_hidden"][layer, direction]  # (T, H)
         timesteps = np.arange(len(grad_hidden))
-        self.hidden_norm_curve.setData(timesteps, np.maximum(np.linalg.norm(grad_hidden, axis=-1), GRADIENT_FLOOR))
+        self.hidden_norm_curve.setData(timesteps, log10_norms(grad_hidden))
         title = "gradient of the probe loss: " + coloured("‖∂L/∂h_t‖", SKY)
-        is_lstm = trace.cell == "lstm"
-        if is_lstm:
-            grad_cell = trace["grad_cell"][layer, direction]  # (T, H)
-            self.cell_norm_curve.setData(timesteps, np.maximum(np.linalg.norm(grad_cell, axis=-1), GRADIENT_FLOOR))
+        shown, name = grad_hidden, "∂L/∂h_t"
+        if self.kind == "lstm":
+            shown, name = trace["grad_cell"][layer, direction], "∂L/∂c_t"  # (T, H)
+            self.cell_norm_curve.setData(timesteps, log10_norms(shown))
             title += " and " + coloured("‖∂L/∂c_t‖", ORANGE)
-        self.cell_norm_curve.setVisible(is_lstm)
-        set_title(self.time_plot, title + suffix)
-
-        self.heatmap.set_data(grad_cell if is_lstm else grad_hidden, trace.labels)
+        self.time_plot.set_title(title + suffix)
+        self.time_plot.show_timesteps(len(timesteps), trace.labels)
+        self.time_plot.settle()
+        self.heatmap.set_data(shown, trace.labels)
         self.heatmap.set_unit(unit)
-        set_title(self.heatmap.plot, ("∂L/∂c_t" if is_lstm else "∂L/∂h_t") + " per unit" + suffix)
-        self.time_axis.set_labels(trace.labels)
-        if len(timesteps) != self._steps:
-            self._steps = len(timesteps)
-            set_time_range(self.time_plot, self._steps)
+        self.heatmap.plot.set_title(f"{name} per unit{suffix}")

@@ -15,60 +15,42 @@ import html
 import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
-from PyQt6.QtCore import pyqtSignal
 
 from lstm_viz.core.snapshot import Snapshot
-from lstm_viz.gui.panels.heatmap import (
-    DIVERGING_COLORMAP,
+from lstm_viz.gui.panels.base import TracePanel
+from lstm_viz.gui.panels.heatmap import DIVERGING_COLORMAP, TANH_LEVELS, Heatmap
+from lstm_viz.gui.panels.plots import (
     GREY,
     ORANGE,
     SKY,
-    TANH_LEVELS,
     TEXT_COLOUR,
     VERMILLION,
     YELLOW,
-    Heatmap,
-    TimeAxis,
-    clamp_selection,
+    BoldCurve,
+    TimePlot,
     coloured,
-    new_graphics,
-    reserve_colorbar_space,
-    set_time_range,
-    set_title,
-    show_x_values,
-    style_plot,
 )
 
 DASHED = QtCore.Qt.PenStyle.DashLine
 
 
-class TaskViewPanel(QtWidgets.QWidget):
-    unit_clicked = pyqtSignal(int)  # never emitted: the strip's rows are quantities, not units
+class TaskViewPanel(TracePanel):
+    """unit_clicked is never emitted: the strip's rows are quantities, not units."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.graphics = new_graphics()
         self.text = QtWidgets.QLabel()
         self.text.setWordWrap(True)
         self.text.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.text.setStyleSheet(f"background: black; color: {TEXT_COLOUR}; font-size: 12pt; padding: 4px 8px;")
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.graphics, stretch=1)
-        layout.addWidget(self.text)
+        self.box.addWidget(self.text)
 
-        self.time_axis = TimeAxis("bottom")
-        self.time_plot = pg.PlotItem(axisItems={"bottom": self.time_axis})
-        style_plot(self.time_plot)
-        reserve_colorbar_space(self.time_plot)
-        self.time_plot.showGrid(x=False, y=True, alpha=0.25)
+        self.time_plot = TimePlot()
         plot = self.time_plot.plot
         # sine
-        self.input_curve = plot(pen=pg.mkPen(GREY, width=1.5))
-        self.target_curve = plot(pen=pg.mkPen(TEXT_COLOUR, width=1.5, style=DASHED))
-        self.prediction_curve = plot(pen=pg.mkPen(SKY, width=2.5))
-        self.rollout_curve = plot(pen=pg.mkPen(ORANGE, width=2.5))
+        self.input_curve = plot(pen=pg.mkPen(GREY, width=1))
+        self.target_curve = plot(pen=pg.mkPen(TEXT_COLOUR, width=1, style=DASHED))
+        self.prediction_curve, self.rollout_curve = self._add(BoldCurve(SKY)), self._add(BoldCurve(ORANGE))
         self.rollout_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(ORANGE, width=1, style=DASHED))
         self.time_plot.addItem(self.rollout_line, ignoreBounds=True)
         # adding
@@ -76,17 +58,19 @@ class TaskViewPanel(QtWidgets.QWidget):
         self.marked_points = plot(
             pen=None, symbol="o", symbolSize=13, symbolPen=pg.mkPen("w"), symbolBrush=pg.mkBrush(ORANGE)
         )
-        self.output_curve = plot(pen=pg.mkPen(SKY, width=2))
+        self.output_curve = self._add(BoldCurve(SKY))
         self.final_point = plot(
             pen=None, symbol="o", symbolSize=13, symbolPen=pg.mkPen("w"), symbolBrush=pg.mkBrush(SKY)
         )
         self.target_line = plot(pen=pg.mkPen(YELLOW, width=1.5, style=DASHED))  # a curve: inside the auto-range
         # chars
-        self.probability_curve = plot(
-            pen=pg.mkPen(SKY, width=2), symbol="o", symbolSize=5, symbolPen=None, symbolBrush=pg.mkBrush(SKY)
-        )
-        # h_t and tanh(c_t) share the -1..1 scale (c_t itself is unbounded and would wash h_t out).
-        self.strip = Heatmap("", DIVERGING_COLORMAP, levels=TANH_LEVELS, row_names=("h_t", "tanh c_t"))
+        self.probability_curve = self._add(BoldCurve(SKY))
+        self.probability_points = plot(pen=None, symbol="o", symbolSize=5, symbolPen=None, symbolBrush=pg.mkBrush(SKY))
+        # h_t and tanh(c_t) share the -1..1 scale (c_t itself is unbounded and would wash h_t out);
+        # a two-row strip is too short for a readable colour bar: its title names the scale's ends.
+        self.strip = Heatmap("", DIVERGING_COLORMAP, levels=TANH_LEVELS, row_names=("h_t", "tanh c_t"), colorbar=False)
+        colours = pg.colormap.get(DIVERGING_COLORMAP).map([0.0, 1.0], mode="qcolor")
+        self.strip_scale = f"{coloured('−1', colours[0].name())} … {coloured('+1', colours[1].name())}"
         self.strip.plot.setLabel("left", "")
         row_axis = self.strip.plot.getAxis("left")
         row_axis.setTicks([[(0, "h"), (1, "tanh c")]])  # short: the axis is as narrow as the plot's above
@@ -96,28 +80,31 @@ class TaskViewPanel(QtWidgets.QWidget):
         self.strip.plot.setXLink(self.time_plot)
         self.strip.marker.hide()
         self.strip.marker_halo.hide()
+        self.strip.plot.getAxis("bottom").showLabel(False)  # its ticks are the characters: room for the rows
+        self.strip.plot.setMinimumHeight(80)  # rows of at least ~15 px, for their names
         self.strip.plot.setMaximumHeight(150)
         self.items = {
             "sine": [self.input_curve, self.target_curve, self.prediction_curve, self.rollout_curve,
                      self.rollout_line],
             "adding": [self.values_curve, self.marked_points, self.output_curve, self.final_point,
                        self.target_line],
-            "chars": [self.probability_curve],
+            "chars": [self.probability_curve, self.probability_points],
         }  # fmt: skip
 
-        self.task: str | None = None
-        self.snapshot: Snapshot | None = None
-        self.layer = self.direction = self.unit = 0
-        self._steps = 0
+    def _add(self, curve: BoldCurve) -> BoldCurve:
+        self.time_plot.addItem(curve)
+        return curve
 
-    def _arrange(self, task: str) -> None:
-        self.task = task
+    def kind_of(self, snapshot: Snapshot) -> str:
+        return snapshot.config.task
+
+    def arrange(self, task: str) -> None:
         for name, items in self.items.items():
             for item in items:
                 item.setVisible(name == task)
         self.graphics.ci.clear()
         self.graphics.addItem(self.time_plot, row=0, col=0)
-        show_x_values(self.time_plot, task != "chars")
+        self.time_plot.show_x_values(task != "chars")
         if task == "chars":
             self.graphics.addItem(self.strip.plot, row=1, col=0)
             self.time_plot.enableAutoRange(y=False)
@@ -129,27 +116,10 @@ class TaskViewPanel(QtWidgets.QWidget):
             self.time_plot.enableAutoRange(y=True)
             self.time_plot.setLabel("left", "value")
 
-    def update_snapshot(self, snapshot: Snapshot) -> None:
-        if snapshot.trace is None:
-            return
-        if snapshot.config.task != self.task:
-            self._arrange(snapshot.config.task)
-        self.snapshot = snapshot
-        self._draw()
-
-    def set_selection(self, layer: int, direction: int, unit: int) -> None:
-        self.layer, self.direction, self.unit = layer, direction, unit
-        if self.snapshot is not None and self.task == "chars":
-            self._draw()
-
-    def _draw(self) -> None:
-        trace = self.snapshot.trace
-        steps = len(trace.probe_output)
-        {"sine": self._draw_sine, "chars": self._draw_chars, "adding": self._draw_adding}[self.task]()
-        self.time_axis.set_labels(trace.labels)
-        if steps != self._steps:
-            self._steps = steps
-            set_time_range(self.time_plot, steps)
+    def draw(self) -> None:
+        {"sine": self._draw_sine, "chars": self._draw_chars, "adding": self._draw_adding}[self.kind]()
+        self.time_plot.show_timesteps(len(self.trace.probe_output), self.trace.labels)
+        self.time_plot.settle()
 
     def _draw_sine(self) -> None:
         trace, view = self.snapshot.trace, self.snapshot.view
@@ -164,8 +134,7 @@ class TaskViewPanel(QtWidgets.QWidget):
             self.rollout_line.setValue(start - 0.5)
         self.rollout_curve.setVisible(has_rollout)
         self.rollout_line.setVisible(has_rollout)
-        set_title(
-            self.time_plot,
+        self.time_plot.set_title(
             coloured("input", GREY)
             + ", "
             + coloured("target (next value)", TEXT_COLOUR)
@@ -173,7 +142,7 @@ class TaskViewPanel(QtWidgets.QWidget):
             + coloured("prediction", SKY)
             + (", " + coloured("free-running", ORANGE) if has_rollout else ""),
         )
-        self.text.setText(self._loss_text())
+        self._set_text(self._loss_text())
 
     def _draw_adding(self) -> None:
         trace, view = self.snapshot.trace, self.snapshot.view
@@ -186,8 +155,7 @@ class TaskViewPanel(QtWidgets.QWidget):
         self.output_curve.setData(timesteps, trace.probe_output[:, 0])
         self.final_point.setData([timesteps[-1]], [trace.probe_output[-1, 0]])
         self.target_line.setData([timesteps[0], timesteps[-1]], [target, target])
-        set_title(
-            self.time_plot,
+        self.time_plot.set_title(
             coloured("inputs", GREY)
             + ", "
             + coloured("● marked", ORANGE)
@@ -198,10 +166,10 @@ class TaskViewPanel(QtWidgets.QWidget):
         )
         prediction = float(view.get("prediction", trace.probe_output[-1, 0]))
         first, second = (float(values[t]) for t in marked[:2])
-        self.text.setText(
+        self._set_text(
             f"target {first:.2f} + {second:.2f} = {coloured(f'{target:.3f}', YELLOW)}"
-            f" · prediction (the last output) {coloured(f'{prediction:.3f}', SKY)}"
-            f" (off by {prediction - target:+.3f}) · {self._loss_text()}"
+            f" · prediction (the last output) {coloured(f'{prediction:.3f}', SKY)}, off by {prediction - target:+.3f}"
+            f" · {self._loss_text()}"
         )
 
     def _draw_chars(self) -> None:
@@ -212,29 +180,35 @@ class TaskViewPanel(QtWidgets.QWidget):
         probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)  # (T, V)
         next_ids = trace.probe_target.astype(np.int64)  # (T,)
         timesteps = np.arange(len(next_ids))
-        self.probability_curve.setData(timesteps, probabilities[timesteps, next_ids])
-        set_title(self.time_plot, "probability of the actual next character")
+        next_probability = probabilities[timesteps, next_ids]  # (T,)
+        self.probability_curve.setData(timesteps, next_probability)
+        self.probability_points.setData(timesteps, next_probability)
+        self.time_plot.set_title("probability of the actual next character")
 
-        layer, direction, unit = clamp_selection(trace, self.layer, self.direction, self.unit)
+        layer, direction, unit, suffix = self.selection()
         rows = [trace["hidden"][layer, direction][:, unit]]  # [(T,)]
         if trace.cell == "lstm":
             rows.append(np.tanh(trace["cell"][layer, direction][:, unit]))
         strip = np.stack(rows, axis=1)  # (T, rows)
         self.strip.set_data(strip, trace.labels)
         names = "h_t and tanh(c_t)" if trace.cell == "lstm" else "h_t"
-        set_title(self.strip.plot, f"{names} of unit {unit} under each input character")
+        self.strip.plot.set_title(f"{names} of unit {unit}{suffix}, {self.strip_scale}, under each character")
 
         sample = html.escape(str(view.get("sample", "")))
-        lines = [f"{coloured('sample', GREY)} (temperature {snapshot.config.temperature:g}): "
-                 f'<span style="white-space: pre-wrap">{sample}</span>']  # fmt: skip
-        if "new_share" in view:
-            lines.append(f"new names: {100 * float(view['new_share']):.0f}% of the sampled ones")
-        lines.append(self._loss_text())
-        self.text.setText("<br>".join(lines))
+        new_names = f", {100 * float(view['new_share']):.0f}% new names" if "new_share" in view else ""
+        self._set_text(
+            f"{coloured('sample', GREY)} at temperature {snapshot.config.temperature:g}{new_names}: "
+            f'<span style="white-space: pre-wrap">{sample}</span><br>{self._loss_text()}'
+        )
 
     def _loss_text(self) -> str:
         snapshot = self.snapshot
         return (
             f"probe loss {coloured(f'{snapshot.trace.loss:.4g}', VERMILLION)}"
-            f" (baseline {snapshot.baseline_name}: {snapshot.baseline_loss:.4g})"
+            f" · no-memory baseline {snapshot.baseline_loss:.4g}"
         )
+
+    def _set_text(self, text: str) -> None:
+        """Set the text below the plots only when it changes (laying out rich text is not free)."""
+        if self.text.text() != text:
+            self.text.setText(text)

@@ -31,6 +31,16 @@ def make_snapshot():
 
 
 @pytest.fixture
+def panel(qtbot, request):
+    """A new panel of the test module's PANEL class (at its PANEL_SIZE, if it has one), closed after the test."""
+    panel = request.module.PANEL()
+    qtbot.addWidget(panel)
+    if hasattr(request.module, "PANEL_SIZE"):
+        panel.resize(*request.module.PANEL_SIZE)
+    return panel
+
+
+@pytest.fixture
 def scene_item_count():
     """scene_item_count(panel): graphics items in the panel's scenes (the same after an update that creates none)."""
     return lambda panel: sum(len(view.scene().items()) for view in panel.findChildren(pg.GraphicsView))

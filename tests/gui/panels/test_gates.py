@@ -11,13 +11,8 @@ LSTM_GATES = ("input_gate", "forget_gate", "cell_candidate", "output_gate")
 GRU_GATES = ("reset_gate", "update_gate", "candidate")
 TANH_QUANTITIES = {"cell_candidate", "candidate", "hidden"}
 
-
-@pytest.fixture
-def panel(qtbot):
-    panel = GatesPanel()
-    qtbot.addWidget(panel)
-    panel.resize(700, 500)
-    return panel
+PANEL = GatesPanel
+PANEL_SIZE = (700, 500)
 
 
 def shown_names(panel):

@@ -3,17 +3,11 @@
 import dataclasses
 
 import numpy as np
-import pytest
 
 from lstm_viz.gui.panels import GradientsPanel
 from lstm_viz.gui.panels.gradients import GRADIENT_FLOOR
 
-
-@pytest.fixture
-def panel(qtbot):
-    panel = GradientsPanel()
-    qtbot.addWidget(panel)
-    return panel
+PANEL = GradientsPanel
 
 
 def test_lstm_norm_curves_and_cell_gradient_heatmap_equal_the_trace(panel, make_snapshot):
@@ -21,8 +15,8 @@ def test_lstm_norm_curves_and_cell_gradient_heatmap_equal_the_trace(panel, make_
     panel.update_snapshot(snapshot)
     panel.set_selection(1, 0, 3)
     grad_cell, grad_hidden = snapshot.trace["grad_cell"][1, 0], snapshot.trace["grad_hidden"][1, 0]  # (T, H)
-    assert np.allclose(panel.cell_norm_curve.yData, np.linalg.norm(grad_cell, axis=-1))
-    assert np.allclose(panel.hidden_norm_curve.yData, np.linalg.norm(grad_hidden, axis=-1))
+    assert np.allclose(10**panel.cell_norm_curve.yData, np.linalg.norm(grad_cell, axis=-1))  # log10, on a log axis
+    assert np.allclose(10**panel.hidden_norm_curve.yData, np.linalg.norm(grad_hidden, axis=-1))
     assert np.array_equal(panel.hidden_norm_curve.xData, np.arange(len(grad_cell)))
     assert panel.time_plot.getAxis("left").logMode
     assert np.allclose(panel.heatmap.image.image, grad_cell.T)
@@ -39,7 +33,7 @@ def test_gru_shows_the_hidden_gradient_only(panel, make_snapshot, scene_item_cou
     panel.update_snapshot(gru)
     grad_hidden = gru.trace["grad_hidden"][0, 0]
     assert not panel.cell_norm_curve.isVisible()
-    assert np.allclose(panel.hidden_norm_curve.yData, np.linalg.norm(grad_hidden, axis=-1))
+    assert np.allclose(10**panel.hidden_norm_curve.yData, np.linalg.norm(grad_hidden, axis=-1))
     assert np.allclose(panel.heatmap.image.image, grad_hidden.T)
     assert scene_item_count(panel) == count
 
@@ -52,6 +46,5 @@ def test_a_zero_gradient_is_drawn_at_the_floor_not_minus_infinity(panel, make_sn
     panel.update_snapshot(
         dataclasses.replace(snapshot, trace=dataclasses.replace(snapshot.trace, quantities=quantities))
     )
-    norms = panel.hidden_norm_curve.yData
-    assert np.all(norms[:5] == GRADIENT_FLOOR) and np.all(norms[5:] > GRADIENT_FLOOR)
-    assert np.all(np.isfinite(panel.hidden_norm_curve.getData()[1]))  # what is drawn, in log10
+    drawn = panel.hidden_norm_curve.yData  # log10 of the norms
+    assert np.all(drawn[:5] == np.log10(GRADIENT_FLOOR)) and np.all(drawn[5:] > np.log10(GRADIENT_FLOOR))

@@ -6,12 +6,7 @@ import pytest
 from lstm_viz.gui.panels import StatesPanel
 from lstm_viz.gui.panels.heatmap import TANH_LEVELS
 
-
-@pytest.fixture
-def panel(qtbot):
-    panel = StatesPanel()
-    qtbot.addWidget(panel)
-    return panel
+PANEL = StatesPanel
 
 
 def test_lstm_cell_and_hidden_heatmaps_equal_the_trace(panel, make_snapshot):

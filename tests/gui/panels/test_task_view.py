@@ -1,17 +1,11 @@
 """Task view: each task's picture shows the probe's exact values and the view extras."""
 
 import numpy as np
-import pytest
 import torch
 
 from lstm_viz.gui.panels import TaskViewPanel
 
-
-@pytest.fixture
-def panel(qtbot):
-    panel = TaskViewPanel()
-    qtbot.addWidget(panel)
-    return panel
+PANEL = TaskViewPanel
 
 
 def test_sine_shows_input_target_prediction_and_the_free_running_rollout(panel, make_snapshot):
@@ -37,7 +31,7 @@ def test_chars_shows_next_char_probability_and_the_selected_unit_under_each_char
     assert np.allclose(panel.probability_curve.yData, expected.numpy())
     hidden, cell = trace["hidden"][0, 0][:, 4], trace["cell"][0, 0][:, 4]
     assert np.allclose(panel.strip.image.image, np.stack([hidden, np.tanh(cell)]))  # rows: h_t, tanh c_t
-    assert panel.time_axis.labels == trace.labels == panel.strip.axis.labels
+    assert panel.time_plot.time_axis.labels == trace.labels == panel.strip.axis.labels
     assert snapshot.view["sample"].split(",")[0] in panel.text.text()
     assert f"{100 * snapshot.view['new_share']:.0f}%" in panel.text.text()
     assert panel.strip.plot in panel.graphics.ci.items
@@ -61,7 +55,7 @@ def test_switching_tasks_keeps_the_time_plot_and_shows_only_that_tasks_items(pan
     assert panel.time_plot is time_plot
     assert set(panel.graphics.ci.items) == {time_plot}
     assert panel.prediction_curve.isVisible() and not panel.probability_curve.isVisible()
-    assert panel.time_axis.labels is None
+    assert panel.time_plot.time_axis.labels is None
     count = scene_item_count(panel)
     panel.update_snapshot(make_snapshot(steps=4, task="sine"))
     assert scene_item_count(panel) == count

@@ -11,12 +11,7 @@ from lstm_viz.core.trainer import Trainer
 from lstm_viz.gui.panels import TrainingPanel
 from lstm_viz.gui.panels.training import MAX_CLIP_MARKS, clip_marks
 
-
-@pytest.fixture
-def panel(qtbot):
-    panel = TrainingPanel()
-    qtbot.addWidget(panel)
-    return panel
+PANEL = TrainingPanel
 
 
 def group_norm(metrics, block_names, keep) -> np.ndarray:
@@ -82,16 +77,16 @@ def test_the_clip_threshold_line_shows_only_for_norm_clipping(panel, make_snapsh
     snapshot = make_snapshot(clip=clip)
     panel.update_snapshot(snapshot)
     assert panel.threshold_line.isVisible() == (clip == "norm:0.5")
+    assert ("clip at 0.5" in panel.grad_plot.titleLabel.text) == (clip == "norm:0.5")  # the title names the line
     if clip == "norm:0.5":
         assert panel.threshold_line.value() == pytest.approx(math.log10(0.5))  # the axis is log10
-        assert "0.5" in panel.threshold_line.label.toPlainText()
 
 
 def test_baseline_and_divergence_lines(panel, make_snapshot):
     snapshot = make_snapshot()
     panel.update_snapshot(snapshot)
     assert panel.baseline_line.value() == pytest.approx(math.log10(snapshot.baseline_loss))
-    assert snapshot.baseline_name in panel.baseline_line.label.toPlainText()
+    assert f"baseline {snapshot.baseline_loss:.3g}: {snapshot.baseline_name}" in panel.loss_plot.titleLabel.text
     assert not panel.diverged_line.isVisible()
     panel.update_snapshot(dataclasses.replace(snapshot, diverged_at_step=2))
     assert panel.diverged_line.isVisible() and panel.diverged_line.value() == 2
