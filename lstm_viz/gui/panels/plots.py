@@ -6,6 +6,7 @@ What keeps a frame of all panels at H=128, T=200 cheap (each measured):
   to round bounds, so ticks change only when the data leaves them;
 - panels apply the auto-range after new data, before painting: a range that moves while the
   view paints makes Qt paint the whole panel a second time;
+- each view repaints whole (FullViewportUpdate), not the union of changed regions;
 - grid lines are opaque and under the curves (Qt draws lines with alpha several times slower);
 - 2 px curves are four 1 px antialiased strokes (a 2 px antialiased stroke costs ~5x more).
 """
@@ -363,6 +364,9 @@ def new_graphics() -> pg.GraphicsLayoutWidget:
     # more than Qt's default 10 MB cache, which would then redraw them every frame.
     QtGui.QPixmapCache.setCacheLimit(max(QtGui.QPixmapCache.cacheLimit(), PIXMAP_CACHE_KB))
     graphics = pg.GraphicsLayoutWidget()
+    # Every frame changes nearly every item: repainting the whole view is cheaper (~15% per frame
+    # at H=128, T=200) than Qt's bookkeeping of the smallest changed region.
+    graphics.setViewportUpdateMode(QtWidgets.QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
     graphics.ci.setContentsMargins(2, 2, 2, 2)
     graphics.ci.layout.setSpacing(2)
     return graphics
