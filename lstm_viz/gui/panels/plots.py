@@ -64,12 +64,14 @@ def round_step(value: float) -> float:
     return 10.0 ** (exponent + 1)
 
 
-def nice_limit(values: np.ndarray) -> float:
-    """round_step(max|values|): a symmetric colour scale that stays put from frame to frame
-    and has round colour-bar labels. 1 if nothing is finite and non-zero."""
+def nice_limit(values: np.ndarray, share: float = 0.99) -> float:
+    """round_step of the magnitude that `share` of the finite values stay within: a symmetric colour
+    scale that stays put from frame to frame and has round labels. The few values beyond it take the
+    end colours (a handful of runaway cells would otherwise wash out all the others; hovering shows
+    the exact value). 1 if nothing is finite and non-zero."""
     finite = np.abs(values[np.isfinite(values)])
-    largest = float(finite.max()) if finite.size else 0.0
-    return round_step(largest) if 0.0 < largest < float("inf") else 1.0
+    typical = float(np.quantile(finite, share, method="higher")) if finite.size else 0.0
+    return round_step(typical) if 0.0 < typical < float("inf") else 1.0
 
 
 def round_bounds(low: float, high: float) -> tuple[float, float]:

@@ -26,6 +26,14 @@ def test_nice_limit_is_the_next_1_2_5_step_at_or_above_the_largest_magnitude(val
     assert nice_limit(np.array(values)) == pytest.approx(limit)
 
 
+def test_nice_limit_lets_the_top_percent_of_magnitudes_saturate():
+    def with_runaways(count: int) -> np.ndarray:
+        return np.concatenate([np.linspace(-0.9, 0.9, 1000 - count), np.full(count, -50.0)])
+
+    assert nice_limit(with_runaways(5)) == 1.0  # not 50: five runaway cells don't wash out the other 995
+    assert nice_limit(with_runaways(20)) == 50.0  # 2% of the values: they set the scale
+
+
 def test_short_number_keeps_axis_labels_short():
     assert [short_number(v) for v in (0.0006, 0.01, 1.0, 250.0, 2e-12, 3e5)] == [
         "6e-4",
