@@ -69,7 +69,7 @@ def checkpoint_with_bad_config(tmp_path: Path) -> str:
 CJK = "".join(chr(0x4E00 + index) for index in range(10_000))  # 10,000 distinct characters
 BAD_INPUTS = {
     # text files
-    "one-character text": (lambda tmp: ["--text", write(tmp, "a.txt", "a")], "has 1 characters but seq_len 12"),
+    "one-character text": (lambda tmp: ["--text", write(tmp, "a.txt", "a")], "has 1 character but seq_len 12"),
     "51 MB text": (lambda tmp: ["--text", sparse_file(tmp, "big.txt", 51 * 2**20)], "51.0 MB, over the 50 MB limit"),
     "10,000 distinct characters": (
         lambda tmp: ["--text", write(tmp, "cjk.txt", CJK)],

@@ -28,7 +28,15 @@ ThreadpoolController().select(internal_api="openblas").limit(limits=1)
 
 
 def probe_trace(model, task) -> Trace:
-    """Run the probe sequence through `model` and reconstruct everything inside it."""
+    """Run the probe sequence through `model` and reconstruct everything inside it.
+
+    Weights on the way to diverging can make gradients through time overflow float32: they come
+    out as inf or NaN, as they would from autograd, silently (the panels show them as such)."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _probe_trace(model, task)
+
+
+def _probe_trace(model, task) -> Trace:
     probe_inputs, probe_targets = task.probe()
     was_training = model.training
     model.eval()

@@ -15,6 +15,7 @@ half of one. Qt-free: the GUI saves and loads checkpoints through here too.
 from __future__ import annotations
 
 import contextlib
+import glob
 import io
 import json
 import os
@@ -53,8 +54,27 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             temporary.unlink(missing_ok=True)
             raise
         _fsync_directory(path.parent)
+        _remove_leftovers(path)
     except OSError as error:
         raise ConfigError(f"cannot write '{path}': {error.strerror or error}; choose a writable place") from None
+
+
+def _remove_leftovers(path: Path) -> None:
+    """Delete the temporary files that writers of `path` killed mid-write left behind (their process is gone)."""
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        writer_pid = leftover.name[len(path.name) + 2 :].split(".")[0]
+        if writer_pid.isdigit() and not _process_exists(int(writer_pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process: it exists
+        return True
+    return True
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

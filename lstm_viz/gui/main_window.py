@@ -38,9 +38,9 @@ from lstm_viz.gui.controls import ControlsPanel
 from lstm_viz.gui.panels import GatesPanel, GradientsPanel, StatesPanel, TaskViewPanel, TrainingPanel
 from lstm_viz.gui.worker import NOTICE_MARK, TrainingWorker, is_notice
 
-FRAME_INTERVAL_MS = 33  # ~30 frames/s at most; a frame is drawn only when a new snapshot arrived
-DRAW_SHARE = 0.9  # drawing and painting take at most this share of the GUI thread (costly frames are spaced out)
-MAX_FRAME_INTERVAL_S = 0.5  # however costly the frames, draw at least this often
+FRAME_INTERVAL_MS = 30  # ≤33 frames/s, so ~30 even when a tick comes late; drawn only when a new snapshot arrived
+DRAW_SHARE = 0.9  # drawing and painting take at most this share of the GUI thread's time (costly frames are spaced out)
+DRAW_BURST_S = 0.1  # unspent drawing time saved up, at most: one slow frame (a GC pause) does not skip the next
 MIN_SIZE = (1280, 720)
 MESSAGE_STYLE = "#messages {{ background: {background}; border-bottom: 2px solid {line}; }} QLabel {{ color: {text}; }}"
 ERROR_STYLE = MESSAGE_STYLE.format(background="#6b1f1f", line="#e0534a", text="#fff0ee")
@@ -74,7 +74,8 @@ class MainWindow(QMainWindow):
         self._frame_times: deque[float] = deque(maxlen=120)
         self._want_running = False
         self._frame_started = 0.0
-        self._frame_cost = 0.0  # seconds a frame takes, drawing and the painting it causes (moving average)
+        self._draw_budget = 0.0  # seconds the GUI thread may draw: grows at DRAW_SHARE per second, frames spend it
+        self._last_tick = time.perf_counter()
 
         self.controls = ControlsPanel(config)
         self.panels = {
@@ -232,8 +233,11 @@ class MainWindow(QMainWindow):
 
     # ---- drawing ---------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Draw the newest snapshot, if the worker published one and the last frame was not too costly."""
-        if time.perf_counter() - self._frame_started < min(self._frame_cost / DRAW_SHARE, MAX_FRAME_INTERVAL_S):
+        """Draw the newest snapshot, if the worker published one and drawing is within its share of the time."""
+        now = time.perf_counter()
+        self._draw_budget = min(self._draw_budget + (now - self._last_tick) * DRAW_SHARE, DRAW_BURST_S)
+        self._last_tick = now
+        if self._draw_budget < 0:
             return
         snapshot = self.worker.mailbox.take()
         if snapshot is None:
@@ -243,7 +247,7 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self._frame_done)  # runs once the paint events this frame caused are done
 
     def _frame_done(self) -> None:
-        self._frame_cost = 0.7 * self._frame_cost + 0.3 * (time.perf_counter() - self._frame_started)
+        self._draw_budget -= time.perf_counter() - self._frame_started  # repaid by waiting cost × (1 - share) / share
 
     def draw(self, snapshot: Snapshot) -> None:
         previous = self.last_snapshot

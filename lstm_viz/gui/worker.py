@@ -18,7 +18,7 @@ from pathlib import Path
 from lstm_viz.core import runs
 from lstm_viz.core.config import ConfigError, RunConfig
 from lstm_viz.core.snapshot import Snapshot
-from lstm_viz.core.trainer import Trainer, needs_new_model
+from lstm_viz.core.trainer import Trainer, architecture_differences, needs_new_model
 
 PUBLISH_INTERVAL_S = 0.1  # while training, a fresh snapshot at most this often,
 PROBE_SHARE = 0.1  # and probing for snapshots takes at most this share of the training thread's time
@@ -242,12 +242,16 @@ class TrainingWorker:
         return ""
 
     def _do_load_checkpoint(self, path: Path) -> str:
+        previous = self.trainer.config
         try:
             self.trainer = runs.restore_trainer(runs.load_checkpoint(path), path=path)
         except ConfigError as error:
             return f"{error} (the current run is unchanged)"
         self._do_pause(None)
-        return f"{NOTICE_MARK}Loaded {path} at step {self.trainer.step_count}; press Start to continue training."
+        different = architecture_differences(self.trainer.config, previous)
+        switched = f" Its model differs: {different}; the settings now show it." if different else ""
+        loaded = f"{NOTICE_MARK}Loaded {path} at step {self.trainer.step_count}."
+        return f"{loaded}{switched} Press Start to continue training."
 
     def _do_save_checkpoint(self, path: Path) -> str:
         try:

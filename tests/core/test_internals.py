@@ -9,6 +9,7 @@ from lstm_viz.core.config import RunConfig
 from lstm_viz.core.internals import probe_trace
 from lstm_viz.core.models import build_model
 from lstm_viz.core.tasks.base import Task
+from lstm_viz.core.trainer import Trainer
 
 STEPS, FEATURES, OUTPUTS, HIDDEN = 17, 3, 2, 6
 ARCHITECTURES = [(1, False), (2, False), (1, True), (2, True)]
@@ -212,3 +213,20 @@ def test_gradients_equal_autograd_on_each_tasks_loss(config):
     assert relative_error(trace["grad_cell"], gathered(cell_at, config.layers, directions)) < 1e-5
     assert trace.loss == pytest.approx(float(loss.detach()), rel=1e-5)
     assert np.array_equal(trace.lstm_input, model.adapter(task.probe()[0])[0].numpy())
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_model_whose_gradients_overflow_is_probed_without_warnings():
+    """SGD at lr 1e3 on the adding problem: the weights stay finite but grow until the gradients
+    through time overflow float32 (inf, then inf * 0 = NaN). The probe says so in its numbers, not by
+    a numpy warning (which the window would show as a failed probe), and the forward pass is exact."""
+    trainer = Trainer(RunConfig(task="adding", cell="gru", optimizer="sgd", lr=1000.0, hidden=8, seq_len=20, batch=8))
+    while trainer.diverged_at_step is None and trainer.step_count < 60:
+        trainer.step()
+    assert trainer.diverged_at_step is not None
+    trace = probe_trace(trainer.model, trainer.task)
+    assert not np.isfinite(trace["grad_hidden"]).all()  # this model does overflow
+    probe_inputs, _ = trainer.task.probe()
+    with torch.no_grad():
+        output, _ = trainer.model.layers[0](trainer.model.adapter(probe_inputs))  # (1, T, H): the fused nn.GRU
+    assert np.isfinite(trace["update_gate"]).all() and np.abs(trace["hidden"][0, 0] - output[0].numpy()).max() < 1e-5

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -42,6 +44,18 @@ def test_atomic_write_replaces_the_file_and_leaves_no_temporary(tmp_path):
     runs.atomic_write_bytes(path, b"new contents")
     assert path.read_bytes() == b"new contents"
     assert [p.name for p in tmp_path.iterdir()] == ["data.bin"]
+
+
+def test_the_next_write_removes_what_killed_writers_left_and_spares_live_ones(tmp_path):
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(finished.stdout)  # a process that has exited: its half-written file is garbage
+    killed_writer = tmp_path / f".data.bin.{dead_pid}.0badf00d.tmp"
+    live_writer = tmp_path / f".data.bin.{os.getpid()}.c0ffee00.tmp"  # could be writing right now
+    other_file = tmp_path / f".other.bin.{dead_pid}.0badf00d.tmp"  # another file's: not ours to judge
+    for leftover in (killed_writer, live_writer, other_file):
+        leftover.write_bytes(b"half")
+    runs.atomic_write_bytes(tmp_path / "data.bin", b"whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["data.bin", live_writer.name, other_file.name])
 
 
 def test_a_failed_write_keeps_the_old_file_whole(tmp_path, monkeypatch):

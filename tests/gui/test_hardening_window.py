@@ -85,7 +85,7 @@ TEXTS = {
     "empty": (lambda path: path.write_bytes(b""), "is empty"),
     "binary": (lambda path: path.write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" * 10), "looks binary (NUL byte at"),
     "not UTF-8": (lambda path: path.write_bytes("naïve café".encode("cp1252") * 10), "not valid UTF-8 (byte 0xef"),
-    "one character": (lambda path: path.write_text("x"), "has 1 characters but seq_len 20 needs at least 21"),
+    "one character": (lambda path: path.write_text("x"), "has 1 character but seq_len 20 needs at least 21"),
     "51 MB": (lambda path: sparse_file(path, 51 * 2**20), "51.0 MB, over the 50 MB limit"),
     "named pipe": (os.mkfifo, "is not a regular file"),  # reading it would block the worker for ever
     "10,000 distinct characters": (
@@ -234,6 +234,7 @@ def test_a_checkpoint_of_another_architecture_loads_with_its_own_settings(qtbot,
     assert loaded.trace["hidden"].shape == (2, 1, SMALL.seq_len, 5)
     assert (window.controls.cell.currentData(), window.controls.hidden.value()) == ("gru", 5)
     assert window.message_bar.isVisible() and "Loaded" in window.message_label.text()
+    assert "cell 'gru' (this run: 'lstm'), hidden 5 (this run: " in loaded.message  # what differs, said
 
 
 @pytest.mark.parametrize("save", ["checkpoint", "metrics"])

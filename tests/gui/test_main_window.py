@@ -1,6 +1,7 @@
 """The main window with the real worker and panels, offscreen."""
 
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pyqtgraph as pg
@@ -10,6 +11,7 @@ from PyQt6.QtCore import Qt
 from lstm_viz.core.config import RunConfig, load_preset
 from lstm_viz.core.runs import read_metrics
 from lstm_viz.core.snapshot import STATE_NAMES
+from lstm_viz.gui import main_window
 from lstm_viz.gui.app import run_app
 from lstm_viz.gui.main_window import MainWindow
 from lstm_viz.gui.worker import is_notice
@@ -240,3 +242,36 @@ def test_switching_to_chars_picks_a_text_long_enough_for_the_sequence_length(qtb
     chars = wait_for(qtbot, window, lambda snapshot: snapshot.config.task == "chars")
     assert chars.config.text == "names" and chars.message == ""
     assert window.controls.text.currentData() == "names" and not window.message_bar.isVisible()
+
+
+@pytest.mark.parametrize("frame_cost_s", [0.010, 0.050, 2.0])
+def test_costly_frames_take_at_most_their_share_of_the_gui_thread(window, monkeypatch, frame_cost_s):
+    """On a simulated clock, the timer ticking every FRAME_INTERVAL_MS with a new snapshot each
+    time: cheap frames are all drawn; costly ones are spaced out so that drawing takes DRAW_SHARE
+    of the time, however costly they are."""
+    window.timer.stop()
+    now = [0.0]
+    monkeypatch.setattr(main_window, "time", SimpleNamespace(perf_counter=lambda: now[0]))
+    monkeypatch.setattr(main_window, "QTimer", SimpleNamespace(singleShot=lambda _ms, done: done()))
+    monkeypatch.setattr(window.worker.mailbox, "take", lambda: window.last_snapshot)
+    frames: list[float] = []  # when each drawn frame started
+
+    def costly_draw(snapshot) -> None:
+        frames.append(now[0])
+        now[0] += frame_cost_s
+
+    monkeypatch.setattr(window, "draw", costly_draw)
+    window._last_tick, window._draw_budget = 0.0, 0.0
+    interval, ticks = main_window.FRAME_INTERVAL_MS / 1000, 4000
+    for tick in range(ticks):
+        now[0] = max(now[0], tick * interval)  # a tick due during a frame comes when it ends
+        window.refresh()
+
+    drawing = len(frames) * frame_cost_s / now[0]
+    if frame_cost_s < interval * main_window.DRAW_SHARE:
+        assert len(frames) == ticks  # every tick draws
+    else:
+        saved_up = main_window.DRAW_BURST_S / now[0]  # what may be drawn beyond the share: the initial budget
+        assert main_window.DRAW_SHARE - 0.02 <= drawing <= main_window.DRAW_SHARE + saved_up
+        gaps = np.diff(frames) - frame_cost_s  # idle time between frames
+        assert gaps.max() <= frame_cost_s * (1 / main_window.DRAW_SHARE - 1) + interval

@@ -61,8 +61,9 @@ class CharTask(Task):
         text_length = len(codepoints)
         if text_length < self.seq_len + 1:
             advice = f"set seq_len to {text_length - 1} or less" if text_length >= 3 else "use a longer text"
+            characters = "character" if text_length == 1 else "characters"
             raise ConfigError(
-                f"text '{self.source}' has {text_length} characters but seq_len {self.seq_len} needs at least "
+                f"text '{self.source}' has {text_length} {characters} but seq_len {self.seq_len} needs at least "
                 f"{self.seq_len + 1}; {advice}"
             )
         self.vocab = [chr(codepoint) for codepoint in distinct_codepoints]

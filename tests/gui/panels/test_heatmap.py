@@ -5,7 +5,7 @@ import pyqtgraph as pg
 import pytest
 from PyQt6.QtCore import Qt
 
-from lstm_viz.gui.panels.heatmap import DIVERGING_COLORMAP, Heatmap
+from lstm_viz.gui.panels.heatmap import DIVERGING_COLORMAP, NAN_COLOUR, Heatmap, RowImage
 from lstm_viz.gui.panels.plots import nice_limit
 
 
@@ -57,3 +57,30 @@ def test_marker_sits_on_the_selected_unit(shown_heatmap):
     _, heatmap, _ = shown_heatmap
     heatmap.set_unit(5)
     assert heatmap.marker.value() == 5 and heatmap.marker_halo.value() == 5
+
+
+def rendered_pixels(item: pg.ImageItem, values: np.ndarray, levels) -> np.ndarray:
+    """The colours `item` renders `values` (H, T) into, as (H, T) 0xAARRGGBB words."""
+    item.setColorMap(DIVERGING_COLORMAP)
+    item.setImage(values, levels=levels, autoLevels=False)
+    item.render()
+    image = item.qimage.convertToFormat(item.qimage.Format.Format_ARGB32)
+    rows, columns = values.shape
+    return np.array([[image.pixel(t, u) for t in range(columns)] for u in range(rows)], dtype=np.uint32)
+
+
+def test_own_colour_lookup_draws_what_pyqtgraph_draws(qtbot):
+    values = np.random.default_rng(1).normal(scale=0.7, size=(16, 40)).astype(np.float32)  # (H, T), some beyond ±1
+    ours = rendered_pixels(RowImage(axisOrder="row-major"), values, (-1.0, 1.0))
+    pyqtgraphs = rendered_pixels(pg.ImageItem(axisOrder="row-major"), values, (-1.0, 1.0))
+    assert np.array_equal(ours, pyqtgraphs)
+
+
+@pytest.mark.filterwarnings("error")  # pyqtgraph's own lookup warns "overflow encountered in cast" here
+def test_huge_infinite_and_missing_values_take_the_end_colours_and_grey(qtbot):
+    values = np.array([[3e38, np.inf, 1e9, 0.5], [-3e38, -np.inf, -1e9, np.nan]], dtype=np.float32)  # (H, T)
+    pixels = rendered_pixels(RowImage(axisOrder="row-major"), values, (-0.01, 0.01))
+    top, bottom = pixels[0, 0], pixels[1, 0]
+    assert top != bottom and (pixels[0, :] == top).all()  # 0.5 is beyond +0.01 as much as +inf is
+    assert (pixels[1, :3] == bottom).all() and pixels[1, 3] == NAN_COLOUR
+    assert np.array_equal(rendered_pixels(RowImage(axisOrder="row-major"), values, (-5e38, 5e38))[:, 1], [top, bottom])
