@@ -22,6 +22,7 @@ from lstm_viz.core.config import (
     ConfigError,
     RunConfig,
     load_preset,
+    path_exists,
     preset_names,
 )
 
@@ -179,7 +180,7 @@ def _overrides(args: argparse.Namespace) -> dict:
         if changes.setdefault("task", "chars") != "chars":
             raise ConfigError(f"--text is for the chars task, not --task {changes['task']}; drop one of them")
         text_path = Path(changes["text"]).expanduser()
-        if changes["text"] not in BUILTIN_TEXTS and text_path.exists():
+        if changes["text"] not in BUILTIN_TEXTS and path_exists(text_path):
             changes["text"] = str(text_path.resolve())  # config.json stays valid from any folder
     return changes
 

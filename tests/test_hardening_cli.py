@@ -77,7 +77,10 @@ BAD_INPUTS = {
     ),
     "/dev/zero as text": (lambda tmp: ["--text", "/dev/zero"], "'/dev/zero' is not a regular file"),
     "named pipe as text": (lambda tmp: ["--text", fifo(tmp)], "fifo' is not a regular file"),
+    "text name too long": (lambda tmp: ["--text", "x" * 300], "cannot read text file 'xxx"),
     # preset files
+    "preset name too long": (lambda tmp: ["--preset", "x" * 300], "unknown preset 'xxx"),
+    "preset path too long": (lambda tmp: ["--preset", "x" * 300 + ".json"], "File name too long"),
     "/dev/zero as preset": (lambda tmp: ["--preset", "/dev/zero"], "'/dev/zero' is not a regular file"),
     "named pipe as preset": (lambda tmp: ["--preset", fifo(tmp)], "fifo' is not a regular file"),
     "preset cut short": (lambda tmp: ["--preset", write(tmp, "p.json", '{"hidden": 8,')], "not valid JSON (line 1"),
@@ -110,6 +113,7 @@ BAD_INPUTS = {
         lambda tmp: ["--resume", truncated_checkpoint(tmp)],
         "not an lstm_viz checkpoint or corrupt",
     ),
+    "checkpoint name too long": (lambda tmp: ["--resume", "x" * 300], "cannot read checkpoint 'xxx"),
     "/dev/zero as checkpoint": (lambda tmp: ["--resume", "/dev/zero"], "'/dev/zero' is not a regular file"),
     "checkpoint with a bad config": (
         lambda tmp: ["--resume", checkpoint_with_bad_config(tmp)],

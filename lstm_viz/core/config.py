@@ -168,14 +168,14 @@ def preset_names() -> list[str]:
 def load_preset(name_or_path: str) -> RunConfig:
     """A preset by name (assets/presets/NAME.json) or by path to a JSON file."""
     path = Path(name_or_path)
-    if not (path.suffix == ".json" or path.exists()):
+    if not (path.suffix == ".json" or path_exists(path)):
         path = PRESET_DIR / f"{name_or_path}.json"
-        if not path.exists():
+        if not path_exists(path):
             raise ConfigError(
                 f"unknown preset '{name_or_path}'; choose one of {', '.join(preset_names())} "
                 "or give a path to a .json file"
             )
-    if path.exists() and not path.is_file():  # a folder, a device or a pipe (/dev/zero would never end)
+    if path_exists(path) and not path.is_file():  # a folder, a device or a pipe (/dev/zero would never end)
         raise ConfigError(f"preset '{path}' is not a regular file; give the path of a .json file")
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))  # -sig: a byte order mark (Notepad) is fine
@@ -192,6 +192,15 @@ def load_preset(name_or_path: str) -> RunConfig:
             f"preset '{path}' is not valid JSON (nested too deeply); give a flat object of settings"
         ) from None
     return RunConfig.from_dict(data, source=f"preset '{path.stem}'")
+
+
+def path_exists(path: Path) -> bool:
+    """Path.exists() that says False where it would raise (a name too long, a folder not searchable):
+    reading the file then reports why."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def _choice(name: str, value, options) -> None:

@@ -60,11 +60,16 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 
 def _remove_leftovers(path: Path) -> None:
-    """Delete the temporary files that writers of `path` killed mid-write left behind (their process is gone)."""
+    """Delete the temporary files that writers of `path` on this machine left when killed mid-write:
+    named as atomic_write_bytes names them, by a process that no longer exists. Never fails a write."""
+    if os.name != "posix":  # os.kill(pid, 0) would send Ctrl+C on Windows, not ask whether pid lives
+        return
+    ours = re.compile(rf"\.{re.escape(path.name)}\.(\d+)\.[0-9a-f]{{8}}\.tmp")
     for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        writer_pid = leftover.name[len(path.name) + 2 :].split(".")[0]
-        if writer_pid.isdigit() and not _process_exists(int(writer_pid)):
-            leftover.unlink(missing_ok=True)
+        match = ours.fullmatch(leftover.name)
+        if match and not _process_exists(int(match.group(1))):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
 
 def _process_exists(pid: int) -> bool:
@@ -190,9 +195,12 @@ def save_checkpoint(path: str | Path, trainer: Trainer) -> None:
 def load_checkpoint(path: str | Path) -> dict:
     """A checkpoint dict, loaded with weights_only=True (no code runs); ConfigError if it is not one."""
     path = Path(path).expanduser()
-    if not path.is_file():
-        what = "is a directory" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
-        raise ConfigError(f"checkpoint '{path}' {what}; give the path of a checkpoint.pt")
+    try:  # is_file() and friends raise too, for a name too long or a folder that cannot be searched
+        if not path.is_file():
+            what = "is a directory" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
+            raise ConfigError(f"checkpoint '{path}' {what}; give the path of a checkpoint.pt")
+    except OSError as error:
+        raise ConfigError(f"cannot read checkpoint '{path}': {error.strerror or error}") from None
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:

@@ -254,9 +254,9 @@ class Trainer:
         if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
             raise ConfigError("this file is not an lstm_viz checkpoint; save one with lstm-viz train or File > Save")
         saved = RunConfig.from_dict(checkpoint["config"], source="checkpoint config")
-        different = architecture_differences(saved, self.config)
-        if different:
-            raise ConfigError("checkpoint is from a different model: " + different)
+        differences = architecture_differences(saved, self.config)
+        if differences:
+            raise ConfigError("checkpoint is from a different model: " + differences)
         self.model.load_state_dict(checkpoint["model"])
         self.optimizer.load_state_dict(checkpoint["optimizer"])
         self.apply(self.config)  # the config's lr / clip win over the saved optimizer's
@@ -268,11 +268,11 @@ class Trainer:
         torch._foreach_copy_(self._last_finite, [p.detach() for p in self.parameters])
 
 
-def architecture_differences(saved: RunConfig, current: RunConfig) -> str:
+def architecture_differences(saved: RunConfig, current: RunConfig, current_is: str = "this run") -> str:
     """"cell 'gru' (this run: 'lstm'), hidden 5 (this run: 16)": the settings that make a checkpoint
     of `saved` unloadable into a model of `current`; "" when there are none."""
     return ", ".join(
-        f"{name} {getattr(saved, name)!r} (this run: {getattr(current, name)!r})"
+        f"{name} {getattr(saved, name)!r} ({current_is}: {getattr(current, name)!r})"
         for name in ARCHITECTURE_SETTINGS
         if getattr(saved, name) != getattr(current, name)
     )

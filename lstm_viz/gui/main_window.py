@@ -73,9 +73,8 @@ class MainWindow(QMainWindow):
         self.layer = self.direction = self.unit = 0
         self._frame_times: deque[float] = deque(maxlen=120)
         self._want_running = False
-        self._frame_started = 0.0
-        self._draw_budget = 0.0  # seconds the GUI thread may draw: grows at DRAW_SHARE per second, frames spend it
-        self._last_tick = time.perf_counter()
+        self._draw_budget = 0.0  # CPU seconds the GUI thread may use: grows at DRAW_SHARE per second, frames spend it
+        self._last_tick, self._last_cpu = time.perf_counter(), time.thread_time()
 
         self.controls = ControlsPanel(config)
         self.panels = {
@@ -233,35 +232,35 @@ class MainWindow(QMainWindow):
 
     # ---- drawing ---------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Draw the newest snapshot, if the worker published one and drawing is within its share of the time."""
-        now = time.perf_counter()
-        self._draw_budget = min(self._draw_budget + (now - self._last_tick) * DRAW_SHARE, DRAW_BURST_S)
-        self._last_tick = now
+        """Draw the newest snapshot, if the worker published one and the GUI thread is within its share of the time.
+
+        What the thread used since the last tick (CPU time: the last frame's drawing and the painting
+        Qt did after it, whenever its paint events came) is paid from the budget; a costly frame is
+        repaid by waiting cost × (1 - share) / share."""
+        now, used = time.perf_counter(), time.thread_time()
+        earned, spent = (now - self._last_tick) * DRAW_SHARE, used - self._last_cpu
+        self._draw_budget = min(self._draw_budget + earned - spent, DRAW_BURST_S)
+        self._last_tick, self._last_cpu = now, used
         if self._draw_budget < 0:
             return
         snapshot = self.worker.mailbox.take()
-        if snapshot is None:
-            return
-        self._frame_started = time.perf_counter()
-        self.draw(snapshot)
-        QTimer.singleShot(0, self._frame_done)  # runs once the paint events this frame caused are done
-
-    def _frame_done(self) -> None:
-        self._draw_budget -= time.perf_counter() - self._frame_started  # repaid by waiting cost × (1 - share) / share
+        if snapshot is not None:
+            self.draw(snapshot)
 
     def draw(self, snapshot: Snapshot) -> None:
         previous = self.last_snapshot
         self.last_snapshot = snapshot
-        self._want_running = snapshot.running
         config_changed = previous is None or snapshot.config != previous.config
         # A command run since the last frame makes its message news, even a repeated one ("" hides the bar).
         before = (previous.message, previous.commands_done) if previous is not None else ("", 0)
         new_message = (snapshot.message, snapshot.commands_done) != before
         settled = snapshot.commands_done == self.worker.commands_sent  # every request made so far is in it
-        show_config = settled and snapshot.config != self.controls.config
-        if show_config:
+        if settled:  # an older snapshot must not undo a Start or Pause the worker has yet to see
+            self._want_running = snapshot.running
+        controls_outdated = settled and snapshot.config != self.controls.config
+        if controls_outdated:
             self.controls.show_config(snapshot.config)  # a loaded checkpoint, or a refused change undone
-        if config_changed or show_config:
+        if config_changed or controls_outdated:
             self._show_title(snapshot.config)
         if config_changed:
             self.select(self.layer, self.direction, self.unit)

@@ -173,6 +173,10 @@ class TrainingWorker:
             except ConfigError as error:  # e.g. a step too big for memory; the commands after it still run
                 self._running = False
                 message = str(error)
+            except Exception as error:  # a bug: shown, and the commands after it still run
+                traceback.print_exc()
+                self._running = False
+                message = " ".join(f"'{name}' failed unexpectedly: {type(error).__name__}: {error}".split())
             if message:
                 messages.append(message)
         if user_commands:
@@ -248,8 +252,8 @@ class TrainingWorker:
         except ConfigError as error:
             return f"{error} (the current run is unchanged)"
         self._do_pause(None)
-        different = architecture_differences(self.trainer.config, previous)
-        switched = f" Its model differs: {different}; the settings now show it." if different else ""
+        differences = architecture_differences(self.trainer.config, previous, current_is="was")
+        switched = f" Its model differs: {differences}; the settings now show it." if differences else ""
         loaded = f"{NOTICE_MARK}Loaded {path} at step {self.trainer.step_count}."
         return f"{loaded}{switched} Press Start to continue training."
 

@@ -52,10 +52,15 @@ def test_the_next_write_removes_what_killed_writers_left_and_spares_live_ones(tm
     killed_writer = tmp_path / f".data.bin.{dead_pid}.0badf00d.tmp"
     live_writer = tmp_path / f".data.bin.{os.getpid()}.c0ffee00.tmp"  # could be writing right now
     other_file = tmp_path / f".other.bin.{dead_pid}.0badf00d.tmp"  # another file's: not ours to judge
-    for leftover in (killed_writer, live_writer, other_file):
+    sibling = tmp_path / f".data.bin.20261129.{os.getpid()}.c0ffee00.tmp"  # a live writer of 'data.bin.20261129'
+    unreadable = tmp_path / f".data.bin.{dead_pid}.deadbeef.tmp"  # a folder: cannot be unlinked
+    for leftover in (killed_writer, live_writer, other_file, sibling):
         leftover.write_bytes(b"half")
-    runs.atomic_write_bytes(tmp_path / "data.bin", b"whole")
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["data.bin", live_writer.name, other_file.name])
+    unreadable.mkdir()
+    runs.atomic_write_bytes(tmp_path / "data.bin", b"whole")  # and the failed unlink does not fail the write
+    kept = [live_writer.name, other_file.name, sibling.name, unreadable.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["data.bin", *kept])
+    assert (tmp_path / "data.bin").read_bytes() == b"whole"
 
 
 def test_a_failed_write_keeps_the_old_file_whole(tmp_path, monkeypatch):

@@ -234,7 +234,7 @@ def test_a_checkpoint_of_another_architecture_loads_with_its_own_settings(qtbot,
     assert loaded.trace["hidden"].shape == (2, 1, SMALL.seq_len, 5)
     assert (window.controls.cell.currentData(), window.controls.hidden.value()) == ("gru", 5)
     assert window.message_bar.isVisible() and "Loaded" in window.message_label.text()
-    assert "cell 'gru' (this run: 'lstm'), hidden 5 (this run: " in loaded.message  # what differs, said
+    assert "cell 'gru' (was: 'lstm'), hidden 5 (was: 8), layers 2 (was: 1)" in loaded.message  # what differs
 
 
 @pytest.mark.parametrize("save", ["checkpoint", "metrics"])

@@ -250,18 +250,18 @@ def test_costly_frames_take_at_most_their_share_of_the_gui_thread(window, monkey
     time: cheap frames are all drawn; costly ones are spaced out so that drawing takes DRAW_SHARE
     of the time, however costly they are."""
     window.timer.stop()
-    now = [0.0]
-    monkeypatch.setattr(main_window, "time", SimpleNamespace(perf_counter=lambda: now[0]))
-    monkeypatch.setattr(main_window, "QTimer", SimpleNamespace(singleShot=lambda _ms, done: done()))
+    now, cpu = [0.0], [0.0]  # wall clock, and the GUI thread's CPU time (only frames use it here)
+    monkeypatch.setattr(main_window, "time", SimpleNamespace(perf_counter=lambda: now[0], thread_time=lambda: cpu[0]))
     monkeypatch.setattr(window.worker.mailbox, "take", lambda: window.last_snapshot)
     frames: list[float] = []  # when each drawn frame started
 
     def costly_draw(snapshot) -> None:
         frames.append(now[0])
         now[0] += frame_cost_s
+        cpu[0] += frame_cost_s
 
     monkeypatch.setattr(window, "draw", costly_draw)
-    window._last_tick, window._draw_budget = 0.0, 0.0
+    window._last_tick, window._last_cpu, window._draw_budget = 0.0, 0.0, 0.0
     interval, ticks = main_window.FRAME_INTERVAL_MS / 1000, 4000
     for tick in range(ticks):
         now[0] = max(now[0], tick * interval)  # a tick due during a frame comes when it ends

@@ -31,19 +31,19 @@ def argb_table(lut: np.ndarray) -> np.ndarray:
     return (0xFF000000 | (red << 16) | (green << 8) | blue).astype(np.uint32)
 
 
-def colour_indices(values: np.ndarray, levels: tuple[float, float], colours: int) -> np.ndarray:
-    """Index into a table of `colours` for each value, as pyqtgraph maps them: `levels` spread
-    over the table, values beyond them (however large, infinities included) at its ends, NaN at 0."""
+def colour_indices(values: np.ndarray, levels: tuple[float, float], table_size: int) -> np.ndarray:
+    """Index into a colour table of `table_size` for each value, as pyqtgraph maps them: `levels`
+    spread over the table, values beyond them (however large, infinities included) at its ends, NaN at 0."""
     low, high = levels
-    clipped = np.nan_to_num(np.clip(values.astype(np.float64), low, high), nan=low)  # float64: levels may pass 3e38
-    scaled = (clipped - low) * (colours / (high - low) if high > low else 0.0)  # (H, T) in 0..colours
-    return np.minimum(scaled, colours - 1).astype(np.intp)
+    clipped = np.nan_to_num(np.clip(values.astype(np.float64), low, high), nan=low)  # (H, T); float64: levels ≤ 5e38
+    scaled = (clipped - low) * (table_size / (high - low) if high > low else 0.0)  # (H, T) in 0..table_size
+    return np.minimum(scaled, table_size - 1).astype(np.intp)  # (H, T)
 
 
 class RowImage(pg.ImageItem):
     """An image whose rows are units (or named rows): reports hover and left clicks.
 
-    It renders itself: each value's colour is looked up in one numpy step into an ARGB32 image
+    It renders itself: each value's colour is looked up in one numpy step into an RGB32 image
     (Qt scales that onto the screen ~4x faster than pyqtgraph's Indexed8 image, and huge or
     infinite values, as in a diverging run's gradients, cannot overflow on the way); NaN is grey."""
 
@@ -55,14 +55,14 @@ class RowImage(pg.ImageItem):
         if self.image is None or self.image.size == 0 or self.lut is None:
             return
         lut = self.lut(self.image, 256) if callable(self.lut) else self.lut
-        if lut is not getattr(self, "_table_of", None):
-            self._table_of, self._table = lut, argb_table(np.asarray(lut))
+        if lut is not getattr(self, "_lut_in_table", None):  # the colour map changed: convert its table once
+            self._lut_in_table, self._table = lut, argb_table(np.asarray(lut))
         low, high = (float(level) for level in self.levels)
-        colours = self._table[colour_indices(self.image, (low, high), len(self._table))]  # (H, T) uint32
-        colours[np.isnan(self.image)] = NAN_COLOUR
-        self._pixels = colours  # the QImage reads this memory: it must live as long as the image
-        rows, columns = colours.shape
-        self.qimage = QtGui.QImage(colours.data, columns, rows, 4 * columns, QtGui.QImage.Format.Format_ARGB32)
+        pixels = self._table[colour_indices(self.image, (low, high), len(self._table))]  # (H, T) uint32
+        pixels[np.isnan(self.image)] = NAN_COLOUR
+        self._pixels = pixels = np.ascontiguousarray(pixels)  # the QImage reads this memory: kept as long as it
+        rows, columns = pixels.shape
+        self.qimage = QtGui.QImage(pixels.data, columns, rows, 4 * columns, QtGui.QImage.Format.Format_RGB32)
         self._renderRequired = False
         self._unrenderable = False
 

@@ -2,7 +2,7 @@
 and the selected unit's c_t and h_t over time with the three most active other units faint.
 
 h_t = o_t ⊙ tanh(c_t) lies in -1..1 (fixed scale); c_t is unbounded, so its scale is
-symmetric around zero and follows its largest value.
+symmetric around zero and covers 99% of its values (plots.nice_limit).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from lstm_viz.gui.panels.plots import (
     ("values", "limit"),
     [([0.0123, -0.004], 0.02), ([3.0], 5.0), ([-1.0, 0.5], 1.0), ([0.0, 0.0], 1.0), ([np.nan, 7e-9], 1e-8)],
 )
-def test_nice_limit_is_the_next_1_2_5_step_at_or_above_the_largest_magnitude(values, limit):
+def test_nice_limit_of_a_few_values_is_the_next_1_2_5_step_at_or_above_the_largest(values, limit):
     assert nice_limit(np.array(values)) == pytest.approx(limit)
 
 
