@@ -7,6 +7,7 @@ traceback), 3 training diverged, 130 interrupted (Ctrl-C; the run files are writ
 from __future__ import annotations
 
 import argparse
+import ctypes.util
 import os
 import signal
 import sys
@@ -62,6 +63,20 @@ def _exit_now(code: int) -> int:
     os._exit(code)
 
 
+def display_problem() -> str | None:
+    """Why Qt could not open a window here, or None. Qt itself would abort with a page of text."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    if not os.environ.get("DISPLAY"):
+        return (
+            "no screen to open the window on (DISPLAY is not set); run it in a desktop session, or without "
+            "one: xvfb-run -a lstm-viz --steps 500 --screenshot out.png, or lstm-viz train"
+        )
+    if ctypes.util.find_library("xcb-cursor") is None:  # Qt 6.5+ needs it for X11, and pip cannot install it
+        return "Qt's X11 plugin needs the system library libxcb-cursor0 (Debian/Ubuntu: apt install libxcb-cursor0)"
+    return None
+
+
 # ---- the two forms ---------------------------------------------------------------------
 def _gui(args: argparse.Namespace) -> int:
     config, _ = _config(args)
@@ -70,6 +85,10 @@ def _gui(args: argparse.Namespace) -> int:
     from lstm_viz.core.tasks import make_task
 
     make_task(config)  # a bad text file is reported here, before any window opens
+    problem = display_problem()
+    if problem:
+        print(f"lstm-viz: error: {problem}", file=sys.stderr)
+        return 1
     try:
         from lstm_viz.gui.app import run_app
     except ImportError as error:

@@ -260,6 +260,26 @@ def test_the_gui_form_reports_bad_input_before_opening_a_window(tmp_path, fake_a
     assert fake_app == []
 
 
+@pytest.mark.parametrize(
+    ("display", "xcb_cursor", "message"),
+    [(None, "libxcb-cursor.so.0", "DISPLAY is not set"), (":0", None, "needs the system library libxcb-cursor0")],
+)
+def test_no_usable_screen_is_one_line_and_exit_1_not_a_qt_abort(
+    monkeypatch, fake_app, capsys, display, xcb_cursor, message
+):
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)  # as on a desktop: Qt picks the platform itself
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    if display is None:
+        monkeypatch.delenv("DISPLAY", raising=False)
+    else:
+        monkeypatch.setenv("DISPLAY", display)
+    monkeypatch.setattr(cli.ctypes.util, "find_library", lambda name: xcb_cursor)
+    assert cli.main([]) == 1
+    error = capsys.readouterr().err
+    assert message in error and error.startswith("lstm-viz: error: ") and error.count("\n") == 1
+    assert fake_app == []  # no window was tried
+
+
 # ---- end to end, as a user runs it -------------------------------------------------------------
 def run_module(*arguments, cwd):
     environment = {**os.environ, "PYTHONPATH": str(REPO)}
