@@ -11,6 +11,7 @@ adding: the input values with the two marked ones highlighted, the net's output 
 from __future__ import annotations
 
 import html
+import re
 
 import numpy as np
 import pyqtgraph as pg
@@ -34,6 +35,12 @@ from lstm_viz.gui.panels.plots import (
 DASHED = QtCore.Qt.PenStyle.DashLine
 
 
+def breakable(text: str, longest_word: int = 20) -> str:
+    """`text` with a zero-width space between the characters of words longer than `longest_word`,
+    so that a sample with no spaces ("hiihellohhe...") wraps at the panel's edge."""
+    return re.sub(rf"\S{{{longest_word + 1},}}", lambda word: "\u200b".join(word.group()), text)
+
+
 class TaskViewPanel(TracePanel):
     """unit_clicked is never emitted: the strip's rows are quantities, not units."""
 
@@ -41,6 +48,8 @@ class TaskViewPanel(TracePanel):
         super().__init__()
         self.text = QtWidgets.QLabel()
         self.text.setWordWrap(True)
+        # Never wider than the dock gives it: a long sample must wrap, not push the other docks aside.
+        self.text.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.text.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.text.setStyleSheet(f"background: black; color: {TEXT_COLOUR}; font-size: 12pt; padding: 4px 8px;")
         self.box.addWidget(self.text)
@@ -194,7 +203,7 @@ class TaskViewPanel(TracePanel):
         names = "h_t and tanh(c_t)" if trace.cell == "lstm" else "h_t"
         self.strip.plot.set_title(f"{names} of unit {unit}{suffix}, {self.strip_scale}, under each character")
 
-        sample = html.escape(str(view.get("sample", "")))
+        sample = html.escape(breakable(str(view.get("sample", ""))))
         new_names = f", {100 * float(view['new_share']):.0f}% new names" if "new_share" in view else ""
         self._set_text(
             f"{coloured('sample', GREY)} at temperature {snapshot.config.temperature:g}{new_names}: "

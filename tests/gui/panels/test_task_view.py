@@ -1,9 +1,12 @@
 """Task view: each task's picture shows the probe's exact values and the view extras."""
 
+import dataclasses
+
 import numpy as np
 import torch
 
 from lstm_viz.gui.panels import TaskViewPanel
+from lstm_viz.gui.panels.task_view import breakable
 
 PANEL = TaskViewPanel
 
@@ -59,3 +62,19 @@ def test_switching_tasks_keeps_the_time_plot_and_shows_only_that_tasks_items(pan
     count = scene_item_count(panel)
     panel.update_snapshot(make_snapshot(steps=4, task="sine"))
     assert scene_item_count(panel) == count
+
+
+def test_a_long_sample_without_spaces_wraps_instead_of_widening_the_panel(panel, make_snapshot):
+    snapshot = make_snapshot(task="chars", text="hihello", seq_len=5)
+    spaceless = "hiehlloihhel" * 30  # what a hihello model samples: 360 characters, no space
+    panel.update_snapshot(dataclasses.replace(snapshot, view={**snapshot.view, "sample": spaceless}))
+    panel.resize(400, 300)
+    panel.show()
+    assert spaceless in panel.text.text().replace("\u200b", "")  # all of it, breakable anywhere
+    assert panel.minimumSizeHint().width() < 400 and panel.sizeHint().width() < 700
+    assert panel.text.height() > 3 * panel.text.fontMetrics().height()  # wrapped over several lines
+
+
+def test_breakable_leaves_names_and_words_alone():
+    assert breakable("carina, mariana, rougen") == "carina, mariana, rougen"
+    assert breakable("x" * 21) == "\u200b".join("x" * 21)
