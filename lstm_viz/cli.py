@@ -7,9 +7,11 @@ traceback), 3 training diverged, 130 interrupted (Ctrl-C; the run files are writ
 from __future__ import annotations
 
 import argparse
-import ctypes.util
+import importlib.util
 import os
+import re
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -72,9 +74,32 @@ def display_problem() -> str | None:
             "no screen to open the window on (DISPLAY is not set); run it in a desktop session, or without "
             "one: xvfb-run -a lstm-viz --steps 500 --screenshot out.png, or lstm-viz train"
         )
-    if ctypes.util.find_library("xcb-cursor") is None:  # Qt 6.5+ needs it for X11, and pip cannot install it
-        return "Qt's X11 plugin needs the system library libxcb-cursor0 (Debian/Ubuntu: apt install libxcb-cursor0)"
+    missing = missing_x11_libraries()
+    if missing:  # pip installs Qt, not the system's X11 libraries; a desktop has them, a minimal system may not
+        packages = " ".join(missing)
+        return f"Qt's X11 plugin needs system libraries this machine lacks (Debian/Ubuntu: apt install {packages})"
     return None
+
+
+def missing_x11_libraries() -> list[str]:
+    """Debian package names of the libraries Qt's X11 plugin links to that the system lacks, as ldd
+    reports them; [] when that cannot be told (no ldd, Qt laid out differently)."""
+    spec = importlib.util.find_spec("PyQt6")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    plugin = Path(folders[0] if folders else "") / "Qt6" / "lib" / "libQt6XcbQpa.so.6"
+    if not folders or not plugin.is_file():
+        return []
+    try:
+        listing = subprocess.run(["ldd", str(plugin)], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [debian_package(soname) for soname in re.findall(r"^\s*(\S+) => not found", listing, flags=re.MULTILINE)]
+
+
+def debian_package(soname: str) -> str:
+    """'libxcb-icccm.so.4' -> 'libxcb-icccm4', 'libxkbcommon-x11.so.0' -> 'libxkbcommon-x11-0' (Debian's naming)."""
+    name, _, version = soname.partition(".so.")
+    return f"{name.lower()}{'-' if name[-1].isdigit() else ''}{version}"
 
 
 # ---- the two forms ---------------------------------------------------------------------

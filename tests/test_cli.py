@@ -260,12 +260,22 @@ def test_the_gui_form_reports_bad_input_before_opening_a_window(tmp_path, fake_a
     assert fake_app == []
 
 
+LDD_WITH_TWO_MISSING = """\tlinux-vdso.so.1 (0x00007ffd)
+\tlibxcb-cursor.so.0 => not found
+\tlibxcb.so.1 => /lib/x86_64-linux-gnu/libxcb.so.1 (0x00007f10)
+\tlibxkbcommon-x11.so.0 => not found
+"""
+
+
 @pytest.mark.parametrize(
-    ("display", "xcb_cursor", "message"),
-    [(None, "libxcb-cursor.so.0", "DISPLAY is not set"), (":0", None, "needs the system library libxcb-cursor0")],
+    ("display", "ldd_output", "message"),
+    [
+        (None, "", "DISPLAY is not set"),
+        (":0", LDD_WITH_TWO_MISSING, "apt install libxcb-cursor0 libxkbcommon-x11-0)"),
+    ],
 )
 def test_no_usable_screen_is_one_line_and_exit_1_not_a_qt_abort(
-    monkeypatch, fake_app, capsys, display, xcb_cursor, message
+    monkeypatch, fake_app, capsys, display, ldd_output, message
 ):
     monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)  # as on a desktop: Qt picks the platform itself
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
@@ -273,11 +283,19 @@ def test_no_usable_screen_is_one_line_and_exit_1_not_a_qt_abort(
         monkeypatch.delenv("DISPLAY", raising=False)
     else:
         monkeypatch.setenv("DISPLAY", display)
-    monkeypatch.setattr(cli.ctypes.util, "find_library", lambda name: xcb_cursor)
+    monkeypatch.setattr(cli.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, ldd_output, ""))
     assert cli.main([]) == 1
     error = capsys.readouterr().err
     assert message in error and error.startswith("lstm-viz: error: ") and error.count("\n") == 1
     assert fake_app == []  # no window was tried
+
+
+def test_sonames_become_debian_package_names():
+    assert [cli.debian_package(s) for s in ("libxcb-icccm.so.4", "libxkbcommon-x11.so.0", "libX11-xcb.so.1")] == [
+        "libxcb-icccm4",
+        "libxkbcommon-x11-0",
+        "libx11-xcb1",
+    ]
 
 
 # ---- end to end, as a user runs it -------------------------------------------------------------
