@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import stat
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -175,12 +176,9 @@ def load_preset(name_or_path: str) -> RunConfig:
                 f"unknown preset '{name_or_path}'; choose one of {', '.join(preset_names())} "
                 "or give a path to a .json file"
             )
-    if path_exists(path) and not path.is_file():  # a folder, a device or a pipe (/dev/zero would never end)
-        raise ConfigError(f"preset '{path}' is not a regular file; give the path of a .json file")
+    require_regular_file(path, "preset", "give the path of a .json file")
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))  # -sig: a byte order mark (Notepad) is fine
-    except FileNotFoundError:
-        raise ConfigError(f"preset file '{path}' does not exist") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"cannot read preset '{path}': {error}") from None
     except json.JSONDecodeError as error:
@@ -192,6 +190,22 @@ def load_preset(name_or_path: str) -> RunConfig:
             f"preset '{path}' is not valid JSON (nested too deeply); give a flat object of settings"
         ) from None
     return RunConfig.from_dict(data, source=f"preset '{path.stem}'")
+
+
+def require_regular_file(path: Path, kind: str, hint: str) -> None:
+    """ConfigError unless `path` is a regular file: "{kind} '{path}' does not exist / is a directory /
+    is not a regular file; {hint}" (a device or a pipe: reading /dev/zero would never end), or
+    "cannot read {kind} '{path}': why" when even looking at it fails (a name too long, no permission)."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise ConfigError(f"{kind} '{path}' does not exist; {hint}") from None
+    except OSError as error:
+        raise ConfigError(f"cannot read {kind} '{path}': {error.strerror or error}") from None
+    if stat.S_ISDIR(mode):
+        raise ConfigError(f"{kind} '{path}' is a directory; {hint}")
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"{kind} '{path}' is not a regular file; {hint}")
 
 
 def path_exists(path: Path) -> bool:

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 import lstm_viz
-from lstm_viz.core.config import ConfigError, RunConfig
+from lstm_viz.core.config import ConfigError, RunConfig, require_regular_file
 from lstm_viz.core.snapshot import Trace
 from lstm_viz.core.trainer import CHECKPOINT_FORMAT, Trainer
 
@@ -195,12 +195,7 @@ def save_checkpoint(path: str | Path, trainer: Trainer) -> None:
 def load_checkpoint(path: str | Path) -> dict:
     """A checkpoint dict, loaded with weights_only=True (no code runs); ConfigError if it is not one."""
     path = Path(path).expanduser()
-    try:  # is_file() and friends raise too, for a name too long or a folder that cannot be searched
-        if not path.is_file():
-            what = "is a directory" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
-            raise ConfigError(f"checkpoint '{path}' {what}; give the path of a checkpoint.pt")
-    except OSError as error:
-        raise ConfigError(f"cannot read checkpoint '{path}': {error.strerror or error}") from None
+    require_regular_file(path, "checkpoint", "give the path of a checkpoint.pt")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:

@@ -141,14 +141,8 @@ class TrainingWorker:
                         continue
                 else:
                     continue
-            except ConfigError as error:  # e.g. not enough memory for a step of this size: say so and pause
-                self._running = False
-                self._message = str(error)
-            except Exception as error:  # a bug must not kill the thread silently: show it and pause
-                traceback.print_exc()
-                self._running = False
-                self._message = f"Training paused by an unexpected error: {type(error).__name__}: {error}"
-                self._message = " ".join(self._message.split())
+            except Exception as error:  # not enough memory for a step, or a bug: it must not kill the thread
+                self._message = self._pause_for(error, "Training paused")
             self._publish()
 
     def _take_commands(self, wait: bool) -> list[tuple[str, object]]:
@@ -170,17 +164,21 @@ class TrainingWorker:
         for name, argument in user_commands:
             try:
                 message = getattr(self, f"_do_{name}")(argument)
-            except ConfigError as error:  # e.g. a step too big for memory; the commands after it still run
-                self._running = False
-                message = str(error)
-            except Exception as error:  # a bug: shown, and the commands after it still run
-                traceback.print_exc()
-                self._running = False
-                message = " ".join(f"'{name}' failed unexpectedly: {type(error).__name__}: {error}".split())
+            except Exception as error:  # the commands after it still run
+                message = self._pause_for(error, f"'{name}' stopped")
             if message:
                 messages.append(message)
         if user_commands:
             self._message = " ".join(messages)
+
+    def _pause_for(self, error: Exception, what_stopped: str) -> str:
+        """Pause; the message for `error`: a ConfigError (a step too big for memory...) says what to do,
+        anything else is a bug, printed in full on the terminal."""
+        self._running = False
+        if isinstance(error, ConfigError):
+            return str(error)
+        traceback.print_exc()
+        return " ".join(f"{what_stopped} by an unexpected error: {type(error).__name__}: {error}".split())
 
     def _train_one_step(self) -> str:
         result = self.trainer.step()

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 import lstm_viz
-from lstm_viz.core.config import ConfigError, RunConfig
+from lstm_viz.core.config import ConfigError, RunConfig, require_regular_file
 from lstm_viz.core.tasks.base import Task
 
 NAMES_PATH = Path(lstm_viz.__file__).resolve().parent.parent / "assets" / "names.txt"
@@ -228,15 +228,8 @@ def _read_names() -> list[str]:
 def _read_text_file(name: str) -> str:
     """The text of a UTF-8 file, or ConfigError saying what is wrong with it."""
     path = Path(name).expanduser()
-    try:  # exists() and is_dir() raise too, for a name too long or a folder that cannot be searched
-        if not path.exists():
-            raise ConfigError(
-                f"text file '{name}' does not exist; give the path of a UTF-8 text file, or use 'hihello' or 'names'"
-            )
-        if path.is_dir():
-            raise ConfigError(f"text '{name}' is a directory; give the path of a UTF-8 text file")
-        if not path.is_file():  # a device or a pipe: reading /dev/zero or a FIFO would never end
-            raise ConfigError(f"text '{name}' is not a regular file; give the path of a UTF-8 text file")
+    require_regular_file(path, "text file", "give the path of a UTF-8 text file, or use 'hihello' or 'names'")
+    try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise ConfigError(
