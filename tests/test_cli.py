@@ -210,15 +210,8 @@ def test_resuming_with_another_architecture_is_exit_2(tmp_path, capsys):
     assert "different model: task 'sine' (this run: 'chars')" in capsys.readouterr().err
 
 
-def test_a_checkpoint_that_would_run_code_is_refused_by_resume(tmp_path, capsys):
-    marker = tmp_path / "created-by-unpickling"
-
-    class CodeRunningPayload:
-        def __reduce__(self):
-            return (open, (str(marker), "w"))
-
-    evil = tmp_path / "evil.pt"
-    torch.save({"format": "lstm_viz-checkpoint-1", "config": {}, "payload": CodeRunningPayload()}, evil)
+def test_a_checkpoint_that_would_run_code_is_refused_by_resume(tmp_path, capsys, code_running_checkpoint):
+    evil, marker = code_running_checkpoint
     assert cli.main(["train", "--resume", str(evil), "--out", str(tmp_path / "run")]) == 2
     error = capsys.readouterr().err
     assert "not a safe checkpoint" in error and "Traceback" not in error

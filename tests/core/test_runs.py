@@ -27,16 +27,6 @@ def trained(config: RunConfig = SMALL, steps: int = 5) -> Trainer:
     return trainer
 
 
-class CodeRunningPayload:
-    """Unpickling this would create a file: what a malicious checkpoint does."""
-
-    def __init__(self, marker_path: str) -> None:
-        self.marker_path = marker_path
-
-    def __reduce__(self):
-        return (open, (self.marker_path, "w"))
-
-
 # ---- atomic writes ---------------------------------------------------------------------
 def test_atomic_write_replaces_the_file_and_leaves_no_temporary(tmp_path):
     path = tmp_path / "data.bin"
@@ -137,10 +127,8 @@ def test_resuming_from_a_saved_checkpoint_continues_exactly(tmp_path):
     assert [resumed.step().loss for _ in range(5)] == continued_losses
 
 
-def test_a_checkpoint_that_would_run_code_is_refused_and_runs_nothing(tmp_path):
-    marker = tmp_path / "created-by-unpickling"
-    path = tmp_path / "evil.pt"
-    torch.save({"format": "lstm_viz-checkpoint-1", "payload": CodeRunningPayload(str(marker))}, path)
+def test_a_checkpoint_that_would_run_code_is_refused_and_runs_nothing(code_running_checkpoint):
+    path, marker = code_running_checkpoint
     with pytest.raises(ConfigError, match="not a safe checkpoint"):
         runs.load_checkpoint(path)
     assert not marker.exists()

@@ -165,16 +165,6 @@ def test_an_out_of_range_setting_is_a_message_and_nothing_restarts(qtbot, window
 
 
 # ---- checkpoints and output files: the File menu -------------------------------------------------------
-class CodeRunningPayload:
-    """Unpickling this creates a file: what a malicious checkpoint does."""
-
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
 def truncated(path):
     buffer = io.BytesIO()
     torch.save(Trainer(SMALL).checkpoint(), buffer)
@@ -206,12 +196,8 @@ def test_a_bad_checkpoint_is_a_message_and_the_run_is_unchanged(qtbot, window, t
     refused_and_still_training(qtbot, window, expected)
 
 
-def test_a_checkpoint_that_would_run_code_is_refused_and_nothing_ran(qtbot, window, tmp_path):
-    marker = tmp_path / "created-by-unpickling"
-    path = tmp_path / "evil.pt"
-    checkpoint = Trainer(SMALL).checkpoint()
-    checkpoint["payload"] = CodeRunningPayload(str(marker))
-    torch.save(checkpoint, path)
+def test_a_checkpoint_that_would_run_code_is_refused_and_nothing_ran(qtbot, window, code_running_checkpoint):
+    path, marker = code_running_checkpoint
     window.load_checkpoint(str(path))
     refused_and_still_training(qtbot, window, "not a safe checkpoint")
     assert "io.open" in window.message_label.text()  # what the payload asked for
