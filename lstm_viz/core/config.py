@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import stat
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -192,20 +193,22 @@ def load_preset(name_or_path: str) -> RunConfig:
     return RunConfig.from_dict(data, source=f"preset '{path.stem}'")
 
 
-def require_regular_file(path: Path, kind: str, hint: str) -> None:
+def require_regular_file(path: Path, kind: str, hint: str) -> os.stat_result:
     """ConfigError unless `path` is a regular file: "{kind} '{path}' does not exist / is a directory /
     is not a regular file; {hint}" (a device or a pipe: reading /dev/zero would never end), or
-    "cannot read {kind} '{path}': why" when even looking at it fails (a name too long, no permission)."""
+    "cannot read {kind} '{path}': why" when even looking at it fails (a name too long, no permission).
+    Its stat() when it is one."""
     try:
-        mode = path.stat().st_mode
+        status = path.stat()
     except (FileNotFoundError, NotADirectoryError):
         raise ConfigError(f"{kind} '{path}' does not exist; {hint}") from None
     except OSError as error:
         raise ConfigError(f"cannot read {kind} '{path}': {error.strerror or error}") from None
-    if stat.S_ISDIR(mode):
+    if stat.S_ISDIR(status.st_mode):
         raise ConfigError(f"{kind} '{path}' is a directory; {hint}")
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(status.st_mode):
         raise ConfigError(f"{kind} '{path}' is not a regular file; {hint}")
+    return status
 
 
 def path_exists(path: Path) -> bool:

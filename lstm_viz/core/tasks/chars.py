@@ -228,13 +228,13 @@ def _read_names() -> list[str]:
 def _read_text_file(name: str) -> str:
     """The text of a UTF-8 file, or ConfigError saying what is wrong with it."""
     path = Path(name).expanduser()
-    require_regular_file(path, "text file", "give the path of a UTF-8 text file, or use 'hihello' or 'names'")
+    hint = "give the path of a UTF-8 text file, or use 'hihello' or 'names'"
+    size = require_regular_file(path, "text file", hint).st_size
+    if size > MAX_FILE_BYTES:
+        raise ConfigError(
+            f"text file '{name}' is {size / 2**20:.1f} MB, over the {MAX_FILE_MB} MB limit; use a smaller excerpt"
+        )
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ConfigError(
-                f"text file '{name}' is {size / 2**20:.1f} MB, over the {MAX_FILE_MB} MB limit; use a smaller excerpt"
-            )
         data = path.read_bytes()
     except OSError as error:
         raise ConfigError(f"cannot read text file '{name}': {error.strerror or error}") from None
