@@ -264,12 +264,16 @@ def test_a_checkpoint_writer_killed_at_random_moments_always_leaves_a_whole_chec
         text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
-    rounds, previous_version, interrupted_writes = 8, 0, 0
-    delays = random.Random(7).sample([0.13, 0.21, 0.29, 0.37, 0.45, 0.53, 0.61, 0.69], rounds)
+    # At least 8 kills at random moments, and more (up to 40) until one has landed mid-write: a write
+    # is a fraction of the writer's time, so 8 kills all miss it now and then (1 run in ~10 here).
+    min_rounds, max_rounds, previous_version, interrupted_writes = 8, 40, 0, 0
+    delays = random.Random(7)
     try:
         assert writer.stdout.readline() == "ready\n"
-        for round_index, delay in enumerate(delays):
-            first_version = 1000 * (round_index + 1)
+        round_index = 0
+        while round_index < min_rounds or (interrupted_writes == 0 and round_index < max_rounds):
+            round_index += 1
+            first_version, delay = 1000 * round_index, delays.uniform(0.1, 0.7)
             writer.stdin.write(f"{first_version} {delay}\n")
             writer.stdin.flush()
             assert writer.stdout.readline() == "killed\n"
