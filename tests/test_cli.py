@@ -89,6 +89,19 @@ def test_resume_continues_exactly_where_the_run_stopped(tmp_path, settings):
     np.testing.assert_array_equal(resumed["grad_norm"], uninterrupted["grad_norm"])
 
 
+def test_rmsprop_resumes_exactly(tmp_path, capsys):
+    """It used to exit 1 with a KeyError: 'momentum_buffer' traceback (SGD's momentum written into RMSprop)."""
+    assert train(tmp_path, "--optimizer", "rmsprop", "--steps", "2", out="uninterrupted") == 0
+    assert train(tmp_path, "--optimizer", "rmsprop", "--steps", "1", out="first") == 0
+    resume = ["train", "--resume", str(tmp_path / "first" / "checkpoint.pt"), "--steps", "1"]
+    assert cli.main([*resume, "--out", str(tmp_path / "resumed")]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    uninterrupted = read_metrics(tmp_path / "uninterrupted" / "metrics.csv")
+    resumed = read_metrics(tmp_path / "resumed" / "metrics.csv")
+    np.testing.assert_array_equal(resumed["loss"], uninterrupted["loss"])
+    np.testing.assert_array_equal(resumed["grad_norm"], uninterrupted["grad_norm"])
+
+
 def test_a_run_config_json_reruns_the_same_run(tmp_path):
     assert train(tmp_path, "--steps", "4", "--seed", "5") == 0
     rerun = ["train", "--preset", str(tmp_path / "run" / "config.json"), "--out", str(tmp_path / "rerun")]

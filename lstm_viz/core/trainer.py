@@ -33,6 +33,12 @@ OPTIMIZERS = {
 }
 
 
+def optimizer_settings(config: RunConfig) -> dict:
+    """The optimizer group settings that follow the config live: lr, and momentum for SGD only
+    (RMSprop's groups have a momentum of their own, 0, which must stay 0)."""
+    return {"lr": config.lr, "momentum": config.momentum} if config.optimizer == "sgd" else {"lr": config.lr}
+
+
 @dataclass(frozen=True)
 class StepResult:
     step: int
@@ -119,9 +125,7 @@ class Trainer:
             raise ConfigError("this change needs a new model: build a new Trainer (Reset)")
         self.config = config
         for group in self._optimizer.param_groups if self._optimizer is not None else []:
-            group["lr"] = config.lr
-            if "momentum" in group:
-                group["momentum"] = config.momentum
+            group.update(optimizer_settings(config))
 
     def set_clip(self, clip: Clip | str) -> None:
         self.apply(self.config.replace(clip=clip if isinstance(clip, Clip) else Clip.parse(clip)))
@@ -258,7 +262,10 @@ class Trainer:
         if differences:
             raise ConfigError("checkpoint is from a different model: " + differences)
         self.model.load_state_dict(checkpoint["model"])
-        self.optimizer.load_state_dict(checkpoint["optimizer"])
+        # The saved state (moments, step counts) under the settings this config builds, not the saved ones:
+        # a checkpoint saved with a wrong setting (older versions gave RMSprop SGD's momentum) cannot bring it back.
+        groups = self.optimizer.state_dict()["param_groups"]
+        self.optimizer.load_state_dict({"state": checkpoint["optimizer"]["state"], "param_groups": groups})
         self.apply(self.config)  # the config's lr / clip win over the saved optimizer's
         self.batch_generator.set_state(checkpoint["batch_generator"])
         self.sample_generator.set_state(checkpoint["sample_generator"])

@@ -127,6 +127,46 @@ def test_resuming_from_a_saved_checkpoint_continues_exactly(tmp_path):
     assert [resumed.step().loss for _ in range(5)] == continued_losses
 
 
+LIVE_CHANGES = {2: {"lr": 0.003}, 3: {"clip": "norm:0.05"}}  # applied before these steps
+
+
+def train_with_live_changes(trainer: Trainer, until_step: int) -> Trainer:
+    while trainer.step_count < until_step:
+        changes = LIVE_CHANGES.get(trainer.step_count + 1)
+        if changes:
+            trainer.apply(trainer.config.replace(**changes))
+        trainer.step()
+    return trainer
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop", "adagrad"])
+@pytest.mark.parametrize("resume_at", [0, 1])
+def test_every_optimizer_resumes_bit_exactly_through_live_changes(tmp_path, optimizer, resume_at):
+    config = SMALL.replace(optimizer=optimizer)
+    uninterrupted = train_with_live_changes(Trainer(config), until_step=4)
+    path = tmp_path / "checkpoint.pt"
+    runs.save_checkpoint(path, train_with_live_changes(Trainer(config), until_step=resume_at))
+    resumed = train_with_live_changes(runs.restore_trainer(runs.load_checkpoint(path), path=path), until_step=4)
+
+    expected_metrics, metrics = uninterrupted.metrics.as_columns(), resumed.metrics.as_columns()
+    assert expected_metrics["clipped"][-1] == 1.0  # the change of clipping did act
+    for name, column in expected_metrics.items():
+        np.testing.assert_array_equal(metrics[name], column, err_msg=name)
+    for expected, weights in zip(uninterrupted.parameters, resumed.parameters, strict=True):
+        assert torch.equal(weights, expected)
+    expected_groups, groups = uninterrupted.optimizer.param_groups, resumed.optimizer.param_groups
+    assert [{**group, "params": None} for group in groups] == [{**group, "params": None} for group in expected_groups]
+
+
+def test_a_checkpoint_with_sgds_momentum_in_rmsprop_resumes_without_it():
+    """Older versions wrote SGD's momentum (0.9) into RMSprop's groups, and saved it."""
+    checkpoint = trained(SMALL.replace(optimizer="rmsprop"), steps=1).checkpoint()
+    checkpoint["optimizer"]["param_groups"][0]["momentum"] = 0.9
+    resumed = runs.restore_trainer(checkpoint, path="x.pt")
+    assert resumed.optimizer.param_groups[0]["momentum"] == 0
+    assert np.isfinite(resumed.step().loss)
+
+
 def test_a_checkpoint_that_would_run_code_is_refused_and_runs_nothing(code_running_checkpoint):
     path, marker = code_running_checkpoint
     with pytest.raises(ConfigError, match="not a safe checkpoint"):

@@ -180,3 +180,26 @@ def test_metrics_seen_earlier_never_change_as_the_log_grows():
         assert np.array_equal(columns["loss"], np.arange(steps) * 0.5)
         assert not columns["loss"].flags.writeable
     assert len(log.as_columns()["loss"]) == 3000
+
+
+TORCH_OPTIMIZERS = {  # what each optimizer should be after a live change to lr 0.003: torch's, lr aside at defaults
+    "sgd": lambda params: torch.optim.SGD(params, lr=0.003, momentum=SMALL.momentum),
+    "adam": lambda params: torch.optim.Adam(params, lr=0.003),
+    "rmsprop": lambda params: torch.optim.RMSprop(params, lr=0.003),
+    "adagrad": lambda params: torch.optim.Adagrad(params, lr=0.003),
+}
+
+
+def group_settings(optimizer: torch.optim.Optimizer) -> list[dict]:
+    return [{key: value for key, value in group.items() if key != "params"} for group in optimizer.param_groups]
+
+
+@pytest.mark.parametrize("optimizer", TORCH_OPTIMIZERS)
+def test_a_live_change_sets_the_learning_rate_and_nothing_of_another_optimizer(optimizer):
+    """SGD's momentum once went into RMSprop's groups too (their own momentum, 0): steps then failed."""
+    trainer = Trainer(SMALL.replace(optimizer=optimizer))
+    trainer.step()
+    trainer.apply(trainer.config.replace(lr=0.003))
+    reference = TORCH_OPTIMIZERS[optimizer]([torch.zeros(1)])
+    assert group_settings(trainer.optimizer) == group_settings(reference)
+    assert np.isfinite(trainer.step().loss)
