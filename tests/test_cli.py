@@ -28,7 +28,7 @@ def train(tmp_path, *arguments, out="run"):
 
 # ---- the run directory -------------------------------------------------------------------
 def test_train_writes_the_documented_files(tmp_path, capsys):
-    assert train(tmp_path, "--steps", "6", "--layers", "2", "--bidirectional") == 0
+    assert train(tmp_path, "--steps", "6", "--task", "adding", "--layers", "2", "--bidirectional") == 0
     run = tmp_path / "run"
     assert sorted(p.name for p in run.iterdir()) == sorted(
         ["config.json", "metrics.csv", "summary.json", "checkpoint.pt", "trace.npz"]
@@ -36,7 +36,8 @@ def test_train_writes_the_documented_files(tmp_path, capsys):
     assert "6 steps" in capsys.readouterr().out
 
     config = json.loads((run / "config.json").read_text())
-    assert (config["name"], config["hidden"], config["layers"], config["bidirectional"]) == ("sine", 6, 2, True)
+    assert (config["task"], config["hidden"], config["layers"], config["bidirectional"]) == ("adding", 6, 2, True)
+    assert config["name"] == "sine"  # the preset, its task overridden
     assert set(config["versions"]) == {"lstm_viz", "torch", "numpy", "python"}
 
     metrics = read_metrics(run / "metrics.csv")
@@ -54,9 +55,9 @@ def test_train_writes_the_documented_files(tmp_path, capsys):
         states = ("input_gate", "forget_gate", "cell_candidate", "output_gate", "cell", "hidden")
         for name in (*states, "grad_hidden", "grad_cell"):
             assert trace[name].shape == (2, 2, 12, 6), name  # (layers, directions, T, H)
-        assert trace["lstm_input"].shape == (12, 1)
+        assert trace["lstm_input"].shape == trace["probe_input"].shape == (12, 2)  # values and markers
         assert trace["grad_output"].shape == (12, 12)
-        assert trace["probe_input"].shape == trace["probe_target"].shape == trace["probe_output"].shape == (12, 1)
+        assert trace["probe_output"].shape == (12, 1) and trace["probe_target"].shape == (1,)  # the sum, at the end
 
 
 def test_trace_hidden_is_what_torch_computes_from_the_saved_weights(tmp_path):
@@ -175,6 +176,8 @@ BAD_INPUTS = {
     "latin-1 text": (lambda tmp: ["--text", text_file(tmp, "café au lait".encode("latin-1") * 9)], "not valid UTF-8"),
     "short text": (lambda tmp: ["--text", text_file(tmp, b"abcdefgh"), "--seq-len", "20"], "needs at least 21"),
     "text for sine": (lambda tmp: ["--task", "sine", "--text", "names"], "--text is for the chars task"),
+    "bidirectional next step": (lambda tmp: ["--bidirectional"], "refused for the sine task: its target at step t"),
+    "bidirectional chars": (lambda tmp: ["--text", "names", "--bidirectional"], "refused for the chars task"),
     "zero hidden": (lambda tmp: ["--hidden", "0"], "hidden must be between 1"),
     "zero batch": (lambda tmp: ["--batch", "0"], "batch must be between 1"),
     "negative lr": (lambda tmp: ["--lr", "-0.1"], "lr must be greater than 0"),

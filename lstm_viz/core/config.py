@@ -16,6 +16,7 @@ from pathlib import Path
 PRESET_DIR = Path(__file__).resolve().parent.parent.parent / "assets" / "presets"
 
 TASKS = ("sine", "chars", "adding")
+NEXT_STEP_TASKS = ("sine", "chars")  # the target at t is the input at t+1: a backward direction has read it
 CELLS = ("lstm", "gru", "rnn")
 OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad")
 CLIP_MODES = ("off", "norm", "value")
@@ -121,6 +122,11 @@ class RunConfig:
         _number("recurrent_gain", self.recurrent_gain, low=0.0)
         if not isinstance(self.bidirectional, bool):
             raise ConfigError(f"bidirectional must be true or false, got {self.bidirectional!r}")
+        if self.bidirectional and self.task in NEXT_STEP_TASKS:
+            raise ConfigError(
+                f"bidirectional is refused for the {self.task} task: its target at step t is the input at t+1, which "
+                "the backward direction has already read; turn bidirectional off (the adding task allows it)"
+            )
         if not isinstance(self.text, str) or not self.text:
             raise ConfigError("text must be 'hihello', 'names' or the path of a UTF-8 text file")
         periods = self.sine_periods

@@ -35,6 +35,7 @@ from lstm_viz.core.config import (
     MAX_HIDDEN,
     MAX_LAYERS,
     MAX_SEQ_LEN,
+    NEXT_STEP_TASKS,
     Clip,
     ConfigError,
     RunConfig,
@@ -50,6 +51,11 @@ CLIP_LABELS = {"off": "off", "norm": "global norm", "value": "each value"}
 DIRECTION_LABELS = ("forward →", "backward ←")
 LIVE_TIP = "Applies from the next step; training goes on."
 RESET_TIP = "Changing this starts a new model at step 0."
+BIDIRECTIONAL_TIP = "A second direction reads the sequence backwards. " + RESET_TIP
+NO_BIDIRECTIONAL_TIP = (
+    "Off for next-step tasks (sine, chars): the target at t is the input at t+1, which a backward direction "
+    "would already have read. The adding problem, scored at its last step, can use it."
+)
 
 
 class LogSpinBox(QDoubleSpinBox):
@@ -130,7 +136,6 @@ class ControlsPanel(QWidget):
         self.hidden = _spin(1, MAX_HIDDEN, "Units per layer and direction. " + RESET_TIP)
         self.layers = _spin(1, MAX_LAYERS, "Stacked recurrent layers. " + RESET_TIP)
         self.bidirectional = QCheckBox("bidirectional")
-        self.bidirectional.setToolTip("A second direction reads the sequence backwards. " + RESET_TIP)
         self.forget_bias = QDoubleSpinBox()
         self.forget_bias.setRange(-10.0, 10.0)
         self.forget_bias.setSingleStep(0.5)
@@ -281,7 +286,7 @@ class ControlsPanel(QWidget):
 
     def choose_text(self, path: str) -> None:
         """Train the character model on the text file at `path`."""
-        self._edit(task="chars", text=path)
+        self._edit(task="chars", text=path, bidirectional=False)
 
     # ---- edits -------------------------------------------------------------------------
     def _edit(self, **changes) -> None:
@@ -302,6 +307,8 @@ class ControlsPanel(QWidget):
         changes = {"task": task}
         if task == "chars" and self.config.text == HIHELLO and self.config.seq_len >= len(HIHELLO):
             changes["text"] = "names"  # hihello is shorter than this sequence; names fits any length
+        if task in NEXT_STEP_TASKS:
+            changes["bidirectional"] = False  # it would read the answer; unchecked and greyed, its tooltip says why
         self._edit(**changes)
 
     def _load_preset(self, name: str) -> None:
@@ -335,6 +342,9 @@ class ControlsPanel(QWidget):
         self.clip_threshold.setEnabled(config.clip.mode != "off")
         self.layer.setEnabled(config.layers > 1)
         self.direction.setEnabled(config.bidirectional)
+        bidirectional_allowed = config.task not in NEXT_STEP_TASKS
+        self.bidirectional.setEnabled(bidirectional_allowed)
+        self.bidirectional.setToolTip(BIDIRECTIONAL_TIP if bidirectional_allowed else NO_BIDIRECTIONAL_TIP)
 
 
 def _valid_presets() -> dict[str, RunConfig]:

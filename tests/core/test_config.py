@@ -51,6 +51,13 @@ def test_bad_settings_raise_one_line_messages(changes, message):
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.parametrize("task", ["sine", "chars"])
+def test_bidirectional_is_refused_where_the_backward_direction_reads_the_target(task):
+    with pytest.raises(ConfigError, match=f"refused for the {task} task: its target at step t is the input at t.1"):
+        RunConfig(task=task, bidirectional=True)
+    assert RunConfig(task="adding", bidirectional=True).bidirectional  # scored at the last step: allowed
+
+
 def test_round_trip_through_json():
     config = RunConfig(task="chars", text="names", hidden=64, clip="value:5", sine_periods=(5, 9))
     assert RunConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config

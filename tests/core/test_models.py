@@ -12,7 +12,7 @@ class Sizes:
 
 @pytest.mark.parametrize("module,cell", [(nn.LSTM, "lstm"), (nn.GRU, "gru"), (nn.RNN, "rnn")])
 def test_stacked_layers_compute_what_one_multilayer_module_computes(module, cell):
-    model = build_model(RunConfig(cell=cell, hidden=5, layers=3, bidirectional=True), Sizes())
+    model = build_model(RunConfig(task="adding", cell=cell, hidden=5, layers=3, bidirectional=True), Sizes())
     reference = module(4, 5, num_layers=3, batch_first=True, bidirectional=True)
     with torch.no_grad():
         for index, layer in enumerate(model.layers):
@@ -26,7 +26,7 @@ def test_stacked_layers_compute_what_one_multilayer_module_computes(module, cell
 
 
 def test_forget_bias_total_is_what_the_user_chose():
-    model = build_model(RunConfig(hidden=4, forget_bias=2.5, bidirectional=True), Sizes())
+    model = build_model(RunConfig(task="adding", hidden=4, forget_bias=2.5, bidirectional=True), Sizes())
     for suffix in model.direction_suffixes():
         layer = model.layers[0]
         total = getattr(layer, "bias_ih_l0" + suffix) + getattr(layer, "bias_hh_l0" + suffix)  # (4H,)

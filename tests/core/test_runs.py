@@ -76,7 +76,7 @@ def test_a_run_directory_under_a_regular_file_is_a_config_error(tmp_path):
 
 # ---- the run files -------------------------------------------------------------------
 def test_write_run_writes_every_file_with_the_documented_content(tmp_path):
-    trainer = trained(SMALL.replace(layers=2, bidirectional=True), steps=7)
+    trainer = trained(SMALL.replace(task="adding", layers=2, bidirectional=True), steps=7)
     trace = probe_trace(trainer.model, trainer.task)
     runs.write_run(tmp_path, trainer, trace, steps_per_s=12.5, name="small")
 

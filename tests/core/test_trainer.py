@@ -37,7 +37,7 @@ def step_without_update(trainer: Trainer):
 
 
 def test_block_norms_partition_the_global_norm():
-    trainer = Trainer(SMALL.replace(bidirectional=True, layers=2))
+    trainer = Trainer(SMALL.replace(task="adding", bidirectional=True, layers=2))
     raw = unclipped_gradients(trainer)
     result = trainer.step()
     metrics = trainer.metrics.as_columns()

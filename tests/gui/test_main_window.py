@@ -244,6 +244,31 @@ def test_switching_to_chars_picks_a_text_long_enough_for_the_sequence_length(qtb
     assert window.controls.text.currentData() == "names" and not window.message_bar.isVisible()
 
 
+@pytest.mark.parametrize("next_step_task", ["sine", "a text file"])
+def test_bidirectional_is_offered_only_where_the_backward_direction_cannot_read_the_target(
+    qtbot, window, tmp_path, next_step_task
+):
+    bidirectional = window.controls.bidirectional
+    assert not bidirectional.isEnabled() and "input at t+1" in bidirectional.toolTip()  # sine
+    choose(window.controls.task, "adding")
+    wait_for(qtbot, window, lambda snapshot: snapshot.config.task == "adding")
+    assert bidirectional.isEnabled() and "backwards" in bidirectional.toolTip()
+    bidirectional.click()
+    both = wait_for(qtbot, window, lambda snapshot: snapshot.config.bidirectional)
+    assert both.trace["hidden"].shape[1] == 2  # two directions
+
+    if next_step_task == "sine":  # switching to a next-step task turns it off, with no error
+        choose(window.controls.task, "sine")
+    else:
+        text = tmp_path / "text.txt"
+        text.write_text("the quick brown fox jumps over the lazy dog\n" * 5)
+        window.open_text(str(text))
+    switched = wait_for(qtbot, window, lambda snapshot: snapshot.config.task != "adding")
+    assert not switched.config.bidirectional and switched.trace["hidden"].shape[1] == 1
+    assert switched.message == "" and not window.message_bar.isVisible()
+    assert not bidirectional.isChecked() and not bidirectional.isEnabled()
+
+
 @pytest.mark.parametrize("frame_cost_s", [0.010, 0.050, 2.0])
 def test_costly_frames_take_at_most_their_share_of_the_gui_thread(window, monkeypatch, frame_cost_s):
     """On a simulated clock, the timer ticking every FRAME_INTERVAL_MS with a new snapshot each

@@ -65,7 +65,7 @@ def test_switching_to_gru_and_rnn_reuses_the_same_items_for_their_quantities(pan
 
 
 def test_selection_picks_layer_and_direction_and_moves_the_unit_marker(panel, make_snapshot):
-    snapshot = make_snapshot(layers=2, bidirectional=True)
+    snapshot = make_snapshot(task="adding", layers=2, bidirectional=True)
     panel.update_snapshot(snapshot)
     panel.set_selection(1, 1, 5)
     for heatmap, name, _ in panel.shown:

@@ -36,7 +36,7 @@ def test_curves_equal_the_metrics_columns(panel, make_snapshot):
 
 
 def test_block_norms_group_gates_over_layers_and_update_incrementally(panel):
-    trainer = Trainer(RunConfig(hidden=8, seq_len=20, batch=8, layers=2, bidirectional=True))
+    trainer = Trainer(RunConfig(task="adding", hidden=8, seq_len=20, batch=8, layers=2, bidirectional=True))
     for _ in range(3):
         trainer.step()
     panel.update_snapshot(trainer.snapshot(with_trace=False))
