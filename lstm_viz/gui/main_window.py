@@ -26,7 +26,6 @@ from PyQt6.QtWidgets import (
     QMenuBar,
     QMessageBox,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -42,7 +41,8 @@ FRAME_INTERVAL_MS = 30  # ≤33 frames/s, so ~30 even when a tick comes late; dr
 DRAW_SHARE = 0.9  # drawing and painting take at most this share of the GUI thread's time (costly frames are spaced out)
 DRAW_BURST_S = 0.1  # unspent drawing time saved up, at most: one slow frame (a GC pause) does not skip the next
 MIN_SIZE = (1280, 720)
-MESSAGE_STYLE = "#messages {{ background: {background}; border-bottom: 2px solid {line}; }} QLabel {{ color: {text}; }}"
+NOTICE_MS = 8000  # a notice ("✓ Saved ...") hides itself after this long; an error stays until closed or replaced
+MESSAGE_STYLE = "#messages {{ background: {background}; border-top: 2px solid {line}; }} QLabel {{ color: {text}; }}"
 ERROR_STYLE = MESSAGE_STYLE.format(background="#6b1f1f", line="#e0534a", text="#fff0ee")
 NOTICE_STYLE = MESSAGE_STYLE.format(background="#1d4a2c", line="#4caf6a", text="#ecfff1")
 SHORTCUTS = (
@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         self._build_shortcuts()
         self._connect()
         self._link_time_axes()
-        self._fit_to_screen()
+        self.restore_layout()
         self._show_title(config)
 
         self.timer = QTimer(self)
@@ -118,7 +118,10 @@ class MainWindow(QMainWindow):
             self.docks[title] = dock
 
     def restore_layout(self) -> None:
-        """Controls on the left; gates and states in the middle; gradients, training and the task on the right."""
+        """The default window size (unless maximised) and docks: controls on the left; gates and states
+        in the middle; gradients, training and the task on the right, each column split evenly."""
+        if not self.windowState() & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen):
+            self._fit_to_screen()
         docks = self.docks
         for dock in docks.values():
             dock.setFloating(False)
@@ -135,9 +138,14 @@ class MainWindow(QMainWindow):
             [300, (width - 300) // 2, (width - 300) // 2],
             Qt.Orientation.Horizontal,
         )
+        height = self.height() - self.menuWidget().sizeHint().height() - self.statusBar().sizeHint().height()
+        for column in (["Gates", "States"], ["Gradients through time", "Training", "Task view"]):
+            sizes = [height // len(column)] * len(column)
+            self.resizeDocks([docks[title] for title in column], sizes, Qt.Orientation.Vertical)
 
     def _build_message_bar(self) -> None:
-        """A banner between the menus and the docks: red for errors, green for notices, hidden when empty."""
+        """A banner over the bottom edge of the docks, above the status bar: red for errors, green for
+        notices, hidden when empty. It lies over them, so that nothing moves when it comes or goes."""
         self.message_label = QLabel()
         self.message_label.setWordWrap(True)
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -145,7 +153,7 @@ class MainWindow(QMainWindow):
         close.setText("✕")
         close.setAutoRaise(True)
         close.setToolTip("Hide this message")
-        self.message_bar = QWidget()
+        self.message_bar = QWidget(self)
         self.message_bar.setObjectName("messages")
         self.message_bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         row = QHBoxLayout(self.message_bar)
@@ -154,13 +162,19 @@ class MainWindow(QMainWindow):
         row.addWidget(close)
         close.clicked.connect(self.message_bar.hide)
         self.message_bar.hide()
-        top = QWidget()
-        column = QVBoxLayout(top)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(0)
-        column.addWidget(self.menu_bar)
-        column.addWidget(self.message_bar)
-        self.setMenuWidget(top)  # never call self.menuBar(): it would replace this widget
+        self.notice_timer = QTimer(self, singleShot=True, interval=NOTICE_MS)  # a notice goes; an error stays
+        self.notice_timer.timeout.connect(self.message_bar.hide)
+
+    def _place_message_bar(self) -> None:
+        """As wide as the window, as tall as its wrapped text, its bottom on the status bar's top."""
+        width = self.width()
+        height = self.message_bar.heightForWidth(width)
+        self.message_bar.setGeometry(0, self.statusBar().geometry().top() - height, width, height)
+        self.message_bar.raise_()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._place_message_bar()
 
     def _build_status_bar(self) -> None:
         self.status_label = QLabel()
@@ -188,6 +202,7 @@ class MainWindow(QMainWindow):
         help_menu = self.menu_bar.addMenu("&Help")
         self._action(help_menu, "Keyboard shortcuts", self.show_shortcuts)
         self._action(help_menu, "About lstm_viz", self.show_about)
+        self.setMenuBar(self.menu_bar)
 
     def _action(self, menu, text: str, slot, shortcut: str | None = None) -> QAction:
         action = QAction(text, self)
@@ -228,7 +243,6 @@ class MainWindow(QMainWindow):
         )
         self.resize(width, height)
         self.move(available.x() + (available.width() - width) // 2, available.y() + (available.height() - height) // 2)
-        self.restore_layout()
 
     # ---- drawing ---------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -291,12 +305,16 @@ class MainWindow(QMainWindow):
 
     def show_message(self, message: str) -> None:
         """Show `message` in the message bar; an empty message hides it."""
+        self.notice_timer.stop()
         if not message:
             self.message_bar.hide()
             return
+        if is_notice(message):
+            self.notice_timer.start()
         self.message_bar.setStyleSheet(NOTICE_STYLE if is_notice(message) else ERROR_STYLE)
         self.message_label.setText(message)
         self.message_bar.show()
+        self._place_message_bar()
 
     def _show_status(self, snapshot: Snapshot) -> None:
         losses = snapshot.metrics.get("loss", np.empty(0))

@@ -11,11 +11,10 @@ adding: the input values with the two marked ones highlighted, the net's output 
 from __future__ import annotations
 
 import html
-import re
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtCore, QtWidgets
+from PyQt6 import QtCore, QtGui, QtWidgets
 
 from lstm_viz.core.snapshot import Snapshot
 from lstm_viz.gui.panels.base import TracePanel
@@ -35,10 +34,53 @@ from lstm_viz.gui.panels.plots import (
 DASHED = QtCore.Qt.PenStyle.DashLine
 
 
-def breakable(text: str, longest_word: int = 20) -> str:
-    """`text` with a zero-width space between the characters of words longer than `longest_word`,
-    so that a sample with no spaces ("hiihellohhe...") wraps at the panel's edge."""
-    return re.sub(rf"\S{{{longest_word + 1},}}", lambda word: "\u200b".join(word.group()), text)
+TEXT_LINES = {"sine": 2, "adding": 3, "chars": 4}  # the text's fixed height, in lines of its font
+TEXT_MARGINS = (8, 4, 8, 4)  # left, top, right, bottom
+NEWLINE = coloured("⏎", GREY)  # a sample's newlines, as the probe's axis shows them: no line breaks
+
+
+class TextArea(QtWidgets.QTextEdit):
+    """The text under the plots: a fixed number of lines whatever it says (a long or many-line
+    sample scrolls; it never makes the panel taller or wider), wrapped at words or, in a word
+    longer than the line ("hiehlloihhel..."), anywhere."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setReadOnly(True)
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # Space and S stay the window's shortcuts
+        self.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWordWrapMode(QtGui.QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
+        font = self.font()
+        font.setPointSize(12)
+        self.setFont(font)
+        self.setStyleSheet(
+            f"QTextEdit {{ background: black; color: {TEXT_COLOUR}; }}"
+            " QScrollBar:vertical { background: #202020; width: 10px; }"
+            " QScrollBar::handle:vertical { background: #707070; min-height: 16px; border-radius: 4px; }"
+            " QScrollBar::add-line, QScrollBar::sub-line { height: 0; }"
+        )
+        self.document().setDocumentMargin(0)
+        self.setViewportMargins(*TEXT_MARGINS)  # outside the scrolled text: no line shows half in them
+        self._html = ""
+        self.set_lines(1)
+
+    def set_lines(self, lines: int) -> None:
+        _, top, _, bottom = TEXT_MARGINS
+        self.setFixedHeight(lines * self.fontMetrics().lineSpacing() + top + bottom)
+
+    def text(self) -> str:
+        """The text as last set (QLabel's name)."""
+        return self._html
+
+    def setText(self, rich_text: str) -> None:  # noqa: N802 (QLabel's name)
+        """Show `rich_text`, at the same scroll position as before."""
+        scrolled = self.verticalScrollBar().value()
+        self._html = rich_text
+        self.setHtml(rich_text)
+        self.verticalScrollBar().setValue(scrolled)
 
 
 class TaskViewPanel(TracePanel):
@@ -46,12 +88,7 @@ class TaskViewPanel(TracePanel):
 
     def __init__(self) -> None:
         super().__init__()
-        self.text = QtWidgets.QLabel()
-        self.text.setWordWrap(True)
-        # Never wider than the dock gives it: a long sample must wrap, not push the other docks aside.
-        self.text.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
-        self.text.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.text.setStyleSheet(f"background: black; color: {TEXT_COLOUR}; font-size: 12pt; padding: 4px 8px;")
+        self.text = TextArea()
         self.box.addWidget(self.text)
 
         self.time_plot = TimePlot()
@@ -114,6 +151,7 @@ class TaskViewPanel(TracePanel):
         self.graphics.ci.clear()
         self.graphics.addItem(self.time_plot, row=0, col=0)
         self.time_plot.show_x_values(task != "chars")
+        self.text.set_lines(TEXT_LINES[task])
         if task == "chars":
             self.graphics.addItem(self.strip.plot, row=1, col=0)
             self.time_plot.enableAutoRange(y=False)
@@ -203,11 +241,11 @@ class TaskViewPanel(TracePanel):
         names = "h_t and tanh(c_t)" if trace.cell == "lstm" else "h_t"
         self.strip.plot.set_title(f"{names} of unit {unit}{suffix}, {self.strip_scale}, under each character")
 
-        sample = html.escape(breakable(str(view.get("sample", ""))))
+        sample = html.escape(str(view.get("sample", ""))).replace("\n", NEWLINE)
         new_names = f", {100 * float(view['new_share']):.0f}% new names" if "new_share" in view else ""
-        self._set_text(
-            f"{coloured('sample', GREY)} at temperature {snapshot.config.temperature:g}{new_names}: "
-            f'<span style="white-space: pre-wrap">{sample}</span><br>{self._loss_text()}'
+        self._set_text(  # the loss first: a sample longer than the text's lines scrolls
+            f"{self._loss_text()}<br>{coloured('sample', GREY)} at temperature {snapshot.config.temperature:g}"
+            f'{new_names}: <span style="white-space: pre-wrap">{sample}</span>'
         )
 
     def _loss_text(self) -> str:

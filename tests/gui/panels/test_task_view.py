@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from lstm_viz.gui.panels import TaskViewPanel
-from lstm_viz.gui.panels.task_view import breakable
+from lstm_viz.gui.panels.task_view import TEXT_LINES
 
 PANEL = TaskViewPanel
 
@@ -70,11 +70,20 @@ def test_a_long_sample_without_spaces_wraps_instead_of_widening_the_panel(panel,
     panel.update_snapshot(dataclasses.replace(snapshot, view={**snapshot.view, "sample": spaceless}))
     panel.resize(400, 300)
     panel.show()
-    assert spaceless in panel.text.text().replace("\u200b", "")  # all of it, breakable anywhere
+    assert spaceless in panel.text.toPlainText()  # all of it
     assert panel.minimumSizeHint().width() < 400 and panel.sizeHint().width() < 700
-    assert panel.text.height() > 3 * panel.text.fontMetrics().height()  # wrapped over several lines
+    lines = panel.text.document().size().height() / panel.text.fontMetrics().lineSpacing()
+    assert lines > 5  # wrapped over several lines, which scroll in the text's fixed height
+    assert panel.text.height() == TEXT_LINES["chars"] * panel.text.fontMetrics().lineSpacing() + 8
 
 
-def test_breakable_leaves_names_and_words_alone():
-    assert breakable("carina, mariana, rougen") == "carina, mariana, rougen"
-    assert breakable("x" * 21) == "\u200b".join("x" * 21)
+def test_the_text_has_a_fixed_height_per_task_whatever_the_sample_says(panel, make_snapshot):
+    snapshot = make_snapshot(task="chars", text="names")
+    heights = set()
+    for sample in ("anna, bert", "word " * 200, "a\nb\n" * 40):
+        panel.update_snapshot(dataclasses.replace(snapshot, view={**snapshot.view, "sample": sample}))
+        heights.add(panel.text.height())
+    assert len(heights) == 1
+    assert "a⏎b⏎a⏎b" in panel.text.toPlainText()  # newlines as the probe's axis shows them, not line breaks
+    panel.update_snapshot(make_snapshot(task="sine"))
+    assert panel.text.height() < heights.pop()  # the sine text is one line of losses
