@@ -203,3 +203,22 @@ def test_a_live_change_sets_the_learning_rate_and_nothing_of_another_optimizer(o
     reference = TORCH_OPTIMIZERS[optimizer]([torch.zeros(1)])
     assert group_settings(trainer.optimizer) == group_settings(reference)
     assert np.isfinite(trainer.step().loss)
+
+
+def test_clipping_by_value_acts_on_the_mean_loss_as_the_readme_says():
+    """The loss is a mean over batch and steps: clipping a sequence of T steps at value 5/T is clipping
+    min-char-rnn's summed loss to [-5, 5], then dividing by T."""
+    steps = 100
+    config = RunConfig(task="chars", text="names", seq_len=steps, batch=1, hidden=8, clip=f"value:{5 / steps}")
+    trainer = Trainer(config)
+    state = trainer.batch_generator.get_state()
+    inputs, targets = trainer.task.make_batch(1, trainer.batch_generator)
+    trainer.batch_generator.set_state(state)
+    logits = trainer.model(inputs)[0][0]  # (T, V)
+    summed_loss = torch.nn.functional.cross_entropy(logits, targets[0], reduction="sum")
+    summed_grads = torch.autograd.grad(summed_loss, trainer.parameters)
+    assert any((grad.abs() > 5).any() for grad in summed_grads)  # min-char-rnn would clip some
+    result, seen = step_without_update(trainer)
+    assert result.clipped
+    for summed_grad, clipped in zip(summed_grads, seen, strict=True):
+        assert torch.allclose(clipped, summed_grad.clamp(-5, 5) / steps, rtol=1e-5, atol=1e-8)

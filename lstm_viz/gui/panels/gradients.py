@@ -3,6 +3,7 @@
 ‖∂L/∂h_t‖ and, for the LSTM, ‖∂L/∂c_t‖ (norms over units) on a log axis: a line falling
 steeply towards early timesteps is a vanishing gradient, a rising one an exploding
 gradient. Below, ∂L/∂c_t (LSTM) or ∂L/∂h_t (GRU, RNN) per unit on a symmetric scale.
+Hovering the norms plot says what L is (LOSS_NOTE).
 """
 
 from __future__ import annotations
@@ -14,6 +15,12 @@ from lstm_viz.gui.panels.heatmap import DIVERGING_COLORMAP, Heatmap
 from lstm_viz.gui.panels.plots import ORANGE, SKY, BoldCurve, TimePlot, coloured
 
 GRADIENT_FLOOR = 1e-30  # norms are clipped to this before the log axis: an exact 0 would be -inf
+LOSS_NOTE = (
+    "L is the probe sequence's loss, a mean: MSE or cross-entropy averaged over its T steps (the adding\n"
+    "problem: its last step only), so for sine and characters ‖∂L/∂h_t‖ scales as 1/T.\n"
+    "Clipping thresholds refer to the training loss, a mean over batch and steps too: min-char-rnn's\n"
+    "[-5, 5] is on a loss summed over 25 steps, value:0.2 here; value:5 clips far less."
+)
 
 
 def log10_norms(gradient: np.ndarray) -> np.ndarray:
@@ -28,6 +35,7 @@ class GradientsPanel(TracePanel):
         self.time_plot = TimePlot(left="norm", log_y=True)  # the curves hold log10 of the norms
         self.time_plot.show_x_values(False)  # the heatmap below shows the time axis
         self.time_plot.enableAutoRange(x=False, y=True)
+        self.time_plot.setToolTip(LOSS_NOTE)
         self.hidden_norm_curve, self.cell_norm_curve = BoldCurve(SKY), BoldCurve(ORANGE)
         self.time_plot.addItem(self.hidden_norm_curve)
         self.time_plot.addItem(self.cell_norm_curve)

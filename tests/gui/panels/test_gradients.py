@@ -48,3 +48,10 @@ def test_a_zero_gradient_is_drawn_at_the_floor_not_minus_infinity(panel, make_sn
     )
     drawn = panel.hidden_norm_curve.yData  # log10 of the norms
     assert np.all(drawn[:5] == np.log10(GRADIENT_FLOOR)) and np.all(drawn[5:] > np.log10(GRADIENT_FLOOR))
+
+
+def test_hovering_the_norms_says_the_loss_is_a_mean_and_what_that_means_for_clipping(panel, make_snapshot):
+    panel.update_snapshot(make_snapshot())
+    note = panel.time_plot.toolTip()
+    assert "a mean" in note and "1/T" in note and "last step" in note  # over T steps; adding: its last step
+    assert "min-char-rnn" in note and "value:0.2" in note
