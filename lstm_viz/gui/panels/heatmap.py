@@ -23,6 +23,24 @@ GATE_LEVELS = (0.0, 1.0)
 TANH_LEVELS = (-1.0, 1.0)
 COLORBAR_AXIS_WIDTH = 44  # fits "-5e-3", "-0.05" (colour-bar labels are short_number()s)
 NAN_COLOUR = 0xFF808080  # opaque grey: a value that is not a number
+MARKER_END_SIZE = 20  # pixels: the triangles at the ends of the selected unit's row
+
+
+def _triangle(direction: int) -> QtGui.QPainterPath:
+    """A scatter symbol: a triangle pointing right (1) or left (-1) with its base on the point,
+    so that at the image's edge all of it lies over the image."""
+    path = QtGui.QPainterPath()
+    path.addPolygon(
+        QtGui.QPolygonF([QtCore.QPointF(0, -0.35), QtCore.QPointF(0.5 * direction, 0), QtCore.QPointF(0, 0.35)])
+    )
+    path.closeSubpath()
+    return path
+
+
+POINTING_RIGHT, POINTING_LEFT = _triangle(1), _triangle(-1)
+
+
+HOVER_GAP = 12  # pixels between the cell under the mouse and the read-out: the pointer does not cover it
 
 
 def argb_table(lut: np.ndarray) -> np.ndarray:
@@ -99,6 +117,7 @@ class Heatmap:
         levels: tuple[float, float] | None = GATE_LEVELS,
         row_names: Sequence[str] | None = None,
         colorbar: bool = True,
+        marker: bool = True,
     ) -> None:
         self.plot = TimePlot(left="row" if row_names else "unit", colorbar_space=not colorbar, grid=False)
         self.axis = self.plot.time_axis
@@ -114,17 +133,23 @@ class Heatmap:
             self.colorbar.axis.setWidth(COLORBAR_AXIS_WIDTH)
             style_axis(self.colorbar.axis)
             self.colorbar.setImageItem(self.image, insert_in=self.plot)
-        # The selected unit: a thin white line on a dark halo, visible on every colour of both maps.
-        self.marker_halo = pg.InfiniteLine(angle=0, pen=pg.mkPen((0, 0, 0, 170), width=3))
+        # The selected unit: a thin white line on a dark halo, and at each end of its row a white triangle
+        # pointing at it (a 1 px line alone is lost among the stripes of h_t, or of 128 units).
+        self.marker_halo = pg.InfiniteLine(angle=0, pen=pg.mkPen((0, 0, 0, 220), width=3))
         self.marker = pg.InfiniteLine(angle=0, pen=pg.mkPen((255, 255, 255, 230), width=1))
-        for z, line in enumerate((self.marker_halo, self.marker)):
-            line.setZValue(10 + z)
-            self.plot.addItem(line, ignoreBounds=True)
+        self.marker_ends = pg.ScatterPlotItem(
+            size=MARKER_END_SIZE, pen=pg.mkPen("k", width=1.5), brush=pg.mkBrush("w"), hoverable=False
+        )
+        self.unit = 0
+        for z, item in enumerate((self.marker_halo, self.marker, self.marker_ends)):
+            item.setZValue(10 + z)
+            item.setVisible(marker)
+            self.plot.addItem(item, ignoreBounds=True)
+        # Not in the plot: the view would clip it. It lies over the whole panel, added on the first hover.
         self.hover_text = pg.TextItem(color="w", fill=pg.mkBrush(20, 20, 20, 220), border=pg.mkPen(GREY))
         self.hover_text.setFont(tick_font())
         self.hover_text.setZValue(20)
         self.hover_text.hide()
-        self.plot.addItem(self.hover_text, ignoreBounds=True)
         if row_names:
             self.plot.getAxis("left").setTicks([list(enumerate(row_names))])
         self.row_names = tuple(row_names) if row_names else None
@@ -170,6 +195,7 @@ class Heatmap:
         steps, rows = values.shape
         self.plot.show_timesteps(steps, labels)
         if shape_changed:
+            self.set_unit(self.unit)  # the triangles at the row's ends
             self.image.setRect(QtCore.QRectF(-0.5, -0.5, steps, rows))
             self.plot.vb.setLimits(yMin=-0.5, yMax=rows - 0.5)
             self.plot.setYRange(-0.5, rows - 0.5, padding=0)
@@ -177,8 +203,11 @@ class Heatmap:
             self._show_hover(self._hovered)
 
     def set_unit(self, unit: int) -> None:
+        self.unit = unit
         self.marker.setPos(unit)
         self.marker_halo.setPos(unit)
+        steps = 0 if self.values is None else len(self.values)
+        self.marker_ends.setData(x=[-0.5, steps - 0.5], y=[unit, unit], symbol=[POINTING_RIGHT, POINTING_LEFT])
 
     def describe(self, timestep: int, row: int) -> str:
         """'unit U, t=T ('c'), value V' for the cell under the mouse; '' outside the image."""
@@ -198,10 +227,23 @@ class Heatmap:
         if not text:
             self.hover_text.hide()
             return
-        timestep, row = where
-        steps, rows = self.values.shape
-        # Keep the read-out inside the image: left of the mouse on the right half, above it low down.
-        self.hover_text.setAnchor((1.0 if timestep > steps / 2 else 0.0, 1.0 if row > rows / 2 else 0.0))
+        scene = self.plot.scene()
+        if self.hover_text.scene() is not scene:
+            scene.addItem(self.hover_text)
         self.hover_text.setText(text)
-        self.hover_text.setPos(timestep, row)
         self.hover_text.show()
+        # Right of and below the cell, or where there is room: the read-out stays whole inside the panel.
+        view = scene.views()[0]
+        room = view.mapToScene(view.viewport().rect()).boundingRect()
+        cell = self.plot.vb.mapViewToScene(QtCore.QPointF(*where))  # the centre of (timestep, row)
+        size = self.hover_text.boundingRect().size()
+        x = _beside(cell.x(), size.width(), room.left(), room.right())
+        y = _beside(cell.y(), size.height(), room.top(), room.bottom())
+        self.hover_text.setPos(x, y)
+
+
+def _beside(position: float, length: float, low: float, high: float) -> float:
+    """Where a read-out of `length` starts along one axis: HOVER_GAP after `position`, or before it if
+    it would pass `high`, and always between `low` and `high` if it fits there at all."""
+    start = position + HOVER_GAP if position + HOVER_GAP + length <= high else position - HOVER_GAP - length
+    return max(low, min(start, high - length))

@@ -114,7 +114,9 @@ class TaskViewPanel(TracePanel):
         self.probability_points = plot(pen=None, symbol="o", symbolSize=5, symbolPen=None, symbolBrush=pg.mkBrush(SKY))
         # h_t and tanh(c_t) share the -1..1 scale (c_t itself is unbounded and would wash h_t out);
         # a two-row strip is too short for a readable colour bar: its title names the scale's ends.
-        self.strip = Heatmap("", DIVERGING_COLORMAP, levels=TANH_LEVELS, row_names=("h_t", "tanh c_t"), colorbar=False)
+        self.strip = Heatmap(
+            "", DIVERGING_COLORMAP, levels=TANH_LEVELS, row_names=("h_t", "tanh c_t"), colorbar=False, marker=False
+        )
         colours = pg.colormap.get(DIVERGING_COLORMAP).map([0.0, 1.0], mode="qcolor")
         self.strip_scale = f"{coloured('−1', colours[0].name())} … {coloured('+1', colours[1].name())}"
         self.strip.plot.setLabel("left", "")
@@ -124,8 +126,6 @@ class TaskViewPanel(TracePanel):
         font.setPointSize(9)
         row_axis.setTickFont(font)
         self.strip.plot.setXLink(self.time_plot)
-        self.strip.marker.hide()
-        self.strip.marker_halo.hide()
         self.strip.plot.getAxis("bottom").showLabel(False)  # its ticks are the characters: room for the rows
         self.strip.plot.setMinimumHeight(80)  # rows of at least ~15 px, for their names
         self.strip.plot.setMaximumHeight(150)

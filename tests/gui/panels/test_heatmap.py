@@ -84,3 +84,43 @@ def test_huge_infinite_and_missing_values_take_the_end_colours_and_grey(qtbot):
     assert top != bottom and (pixels[0, :] == top).all()  # 0.5 is beyond +0.01 as much as +inf is
     assert (pixels[1, :3] == bottom).all() and pixels[1, 3] == NAN_COLOUR
     assert np.array_equal(rendered_pixels(RowImage(axisOrder="row-major"), values, (-5e38, 5e38))[:, 1], [top, bottom])
+
+
+def test_the_selected_unit_is_marked_by_a_line_and_a_triangle_at_each_end_of_its_row(qtbot, shown_heatmap):
+    view, heatmap, _ = shown_heatmap
+    heatmap.set_data(np.zeros((12, 40), dtype=np.float32))  # 40 thin rows, all the colour of 0 (near white)
+    heatmap.set_unit(20)
+    qtbot.waitExposed(view)
+    qtbot.wait(50)
+    assert list(heatmap.marker_ends.data["x"]) == [-0.5, 11.5] and list(heatmap.marker_ends.data["y"]) == [20, 20]
+    image = view.grab().toImage()
+    vb = heatmap.plot.vb
+
+    def marked_pixel_rows(timestep: float) -> int:
+        """Pixel rows, across the image at `timestep`, that are not the colour of 0."""
+        x = round(view.mapFromScene(vb.mapViewToScene(pg.Point(timestep, 0))).x())
+        top, bottom = (round(view.mapFromScene(vb.mapViewToScene(pg.Point(0, y))).y()) for y in (-0.5, 39.5))
+        background = image.pixelColor(x, top + 2)
+        return sum(image.pixelColor(x, y) != background for y in range(top + 2, bottom - 6))  # not the ticks
+
+    # Just inside each end of the row: a triangle over a dozen pixel rows; in the middle: the line.
+    assert marked_pixel_rows(-0.4) >= 10 and marked_pixel_rows(11.4) >= 10
+    assert 2 <= marked_pixel_rows(6) <= 4
+
+
+@pytest.mark.parametrize(("timestep", "unit"), [(24, 8), (49, 15), (0, 0), (25, 15)])
+def test_the_hover_read_out_is_whole_inside_the_panel_and_beside_the_pointer(qtbot, pixel_position, timestep, unit):
+    view = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(view)
+    heatmap = Heatmap("test", DIVERGING_COLORMAP, levels=None)
+    view.addItem(heatmap.plot)
+    view.resize(420, 300)  # a dock of a small screen: the read-out is half as wide as the image
+    heatmap.set_data(np.random.default_rng(1).normal(size=(50, 16)).astype(np.float32))
+    view.show()
+    pointer = pixel_position(view, heatmap, timestep=timestep, unit=unit)
+    qtbot.mouseMove(view.viewport(), pointer)
+    qtbot.waitUntil(heatmap.hover_text.isVisible, timeout=1000)
+    assert heatmap.hover_text.toPlainText().startswith(f"unit {unit}, t={timestep},")
+    shown = view.mapFromScene(heatmap.hover_text.sceneBoundingRect()).boundingRect()
+    assert view.viewport().rect().contains(shown), (shown, view.viewport().rect())
+    assert not shown.contains(pointer)
