@@ -8,11 +8,15 @@ Hovering the norms plot says what L is (LOSS_NOTE).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pyqtgraph as pg
+from PyQt6 import QtCore
 
 from lstm_viz.gui.panels.base import TracePanel
 from lstm_viz.gui.panels.heatmap import DIVERGING_COLORMAP, Heatmap
-from lstm_viz.gui.panels.plots import ORANGE, SKY, BoldCurve, TimePlot, coloured
+from lstm_viz.gui.panels.plots import GREY, ORANGE, SKY, BoldCurve, TimePlot, coloured, short_number, tick_font
 
 GRADIENT_FLOOR = 1e-30  # norms are clipped to this before the log axis: an exact 0 would be -inf
 LOSS_NOTE = (
@@ -39,6 +43,20 @@ class GradientsPanel(TracePanel):
         self.hidden_norm_curve, self.cell_norm_curve = BoldCurve(SKY), BoldCurve(ORANGE)
         self.time_plot.addItem(self.hidden_norm_curve)
         self.time_plot.addItem(self.cell_norm_curve)
+        # Norms at the floor are 0 or too small for float64: the line says so, where they lie.
+        self.floor_line = pg.InfiniteLine(
+            math.log10(GRADIENT_FLOOR), angle=0, pen=pg.mkPen(GREY, width=1, style=QtCore.Qt.PenStyle.DotLine)
+        )
+        self.floor_line.label = pg.InfLineLabel(
+            self.floor_line,
+            f"≤{short_number(GRADIENT_FLOOR)} (0 or underflow)",
+            position=0.01,
+            anchors=[(0, 1), (0, 1)],
+        )
+        self.floor_line.label.setColor(GREY)
+        self.floor_line.label.setFont(tick_font())
+        self.time_plot.addItem(self.floor_line, ignoreBounds=True)
+        self.floor_line.hide()
         self.heatmap = Heatmap("", DIVERGING_COLORMAP, levels=None)
         self.heatmap.plot.setXLink(self.time_plot)
         self.heatmap.unit_clicked.connect(self.select_unit)
@@ -53,13 +71,16 @@ class GradientsPanel(TracePanel):
         layer, direction, unit, suffix = self.selection()
         grad_hidden = trace["grad_hidden"][layer, direction]  # (T, H)
         timesteps = np.arange(len(grad_hidden))
-        self.hidden_norm_curve.setData(timesteps, log10_norms(grad_hidden))
+        norms = [log10_norms(grad_hidden)]  # (T,) each
+        self.hidden_norm_curve.setData(timesteps, norms[0])
         title = "gradient of the probe loss: " + coloured("‖∂L/∂h_t‖", SKY)
         shown, name = grad_hidden, "∂L/∂h_t"
         if self.kind == "lstm":
             shown, name = trace["grad_cell"][layer, direction], "∂L/∂c_t"  # (T, H)
-            self.cell_norm_curve.setData(timesteps, log10_norms(shown))
+            norms.append(log10_norms(shown))
+            self.cell_norm_curve.setData(timesteps, norms[1])
             title += " and " + coloured("‖∂L/∂c_t‖", ORANGE)
+        self.floor_line.setVisible(any(np.any(drawn <= self.floor_line.value()) for drawn in norms))
         self.time_plot.set_title(title + suffix)
         self.time_plot.show_timesteps(len(timesteps), trace.labels)
         self.time_plot.settle()

@@ -48,6 +48,10 @@ def test_a_zero_gradient_is_drawn_at_the_floor_not_minus_infinity(panel, make_sn
     )
     drawn = panel.hidden_norm_curve.yData  # log10 of the norms
     assert np.all(drawn[:5] == np.log10(GRADIENT_FLOOR)) and np.all(drawn[5:] > np.log10(GRADIENT_FLOOR))
+    assert panel.floor_line.isVisible() and panel.floor_line.value() == -30  # the floor says what it is
+    assert panel.floor_line.label.toPlainText().startswith("≤1e-30")
+    panel.update_snapshot(snapshot)  # no norm at the floor: no line
+    assert not panel.floor_line.isVisible()
 
 
 def test_hovering_the_norms_says_the_loss_is_a_mean_and_what_that_means_for_clipping(panel, make_snapshot):
