@@ -274,7 +274,8 @@ def _train_parser() -> argparse.ArgumentParser:
         description="Train without a window and write a run directory:\n"
         "  config.json    the settings and versions, loadable with --preset\n"
         "  metrics.csv    per step: loss, grad_norm, grad_norm_clipped, clipped, and the norm of each gate block\n"
-        "  summary.json   steps, final_loss (mean of the last 100 steps), baseline_loss, diverged, steps_per_s\n"
+        "  summary.json   steps, final_loss (mean of the last 100 steps), baseline_loss, no_input_loss, diverged,\n"
+        "                 steps_per_s\n"
         f"  checkpoint.pt  weights, optimizer and RNG state (also saved every {SAVE_EVERY_S:.0f} s)\n"
         "  trace.npz      the final probe: gates, states and gradients, each (layers, directions, T, H)",
         epilog=_EPILOG,

@@ -3,7 +3,8 @@
     config.json     RunConfig.to_dict() + "name" + "versions": everything to rerun it
                     (it loads as a preset: lstm-viz train --preset DIR/config.json)
     metrics.csv     one row per step: trainer.METRIC_COLUMNS + per-block gradient norms
-    summary.json    steps, final_loss, baseline_loss, probe_loss, diverged, diverged_at_step, steps_per_s
+    summary.json    steps, final_loss, baseline_loss, baseline_name, no_input_loss, probe_loss, diverged,
+                    diverged_at_step, steps_per_s
     checkpoint.pt   Trainer.checkpoint(); loads with torch.load(..., weights_only=True)
     trace.npz       the final probe, Trace.arrays(): each state/gradient (layers, directions, T, H)
 
@@ -152,6 +153,7 @@ def summary(trainer: Trainer, trace: Trace | None, steps_per_s: float) -> dict:
         "final_loss": _finite_or_none(finite_losses.mean()) if len(finite_losses) else None,
         "baseline_loss": _finite_or_none(trainer.task.baseline_loss),
         "baseline_name": trainer.task.baseline_name,
+        "no_input_loss": _finite_or_none(trainer.task.no_input_loss),
         "probe_loss": _finite_or_none(trace.loss) if trace is not None else None,
         "diverged": trainer.diverged_at_step is not None,
         "diverged_at_step": trainer.diverged_at_step,
@@ -160,6 +162,8 @@ def summary(trainer: Trainer, trace: Trace | None, steps_per_s: float) -> dict:
 
 
 def _finite_or_none(value) -> float | None:
+    if value is None:
+        return None
     value = float(value)
     return value if np.isfinite(value) else None
 

@@ -84,3 +84,4 @@ class Snapshot:
     message: str = ""  # for the user: an error or a notice from the last command
     commands_done: int = 0  # user commands the worker has run so far: tells the GUI which requests this shows
     running: bool = False  # the worker is training continuously
+    no_input_loss: float | None = None  # the task's second reference line ("no input"), if it has one

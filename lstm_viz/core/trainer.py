@@ -231,6 +231,7 @@ class Trainer:
             block_names=self.block_names,
             baseline_loss=float(self.task.baseline_loss),
             baseline_name=self.task.baseline_name,
+            no_input_loss=self.task.no_input_loss,
             steps_per_s=self.steps_per_s,
             trace=trace,
             view=self._view,

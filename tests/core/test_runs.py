@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import subprocess
 import sys
@@ -113,6 +114,17 @@ def test_final_loss_averages_the_last_hundred_finite_steps(tmp_path):
     trainer = trained(steps=104)
     losses = trainer.metrics.as_columns()["loss"]
     assert runs.summary(trainer, None, 0.0)["final_loss"] == pytest.approx(losses[4:].mean())
+
+
+def test_summary_of_a_char_run_has_both_reference_losses(tmp_path):
+    trainer = trained(RunConfig(task="chars", text="hihello", hidden=4, seq_len=6), steps=2)
+    runs.write_run(tmp_path, trainer, probe_trace(trainer.model, trainer.task), steps_per_s=1.0)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    # hihello's one window: 'h' and 'l' each have two successors (ln 2 on 4 of 6 targets); targets i h e l l o
+    assert summary["baseline_loss"] == pytest.approx(4 / 6 * math.log(2))
+    assert summary["baseline_name"] == "no memory (next char given this one)"
+    assert summary["no_input_loss"] == pytest.approx(-(4 / 6 * math.log(1 / 6) + 2 / 6 * math.log(2 / 6)))
+    assert runs.summary(trained(), None, 0.0)["no_input_loss"] is None  # sine has no such line
 
 
 # ---- checkpoints ---------------------------------------------------------------------

@@ -24,6 +24,9 @@ class Task(ABC):
     vocab_size: int = 0  # >0: inputs are character ids, one-hot encoded by the model
     baseline_loss: float  # loss of the best predictor that has no memory
     baseline_name: str  # what that predictor is, for the plot legend
+    # Loss of the best predictor that sees no input either (the targets' frequencies), where the task
+    # has one apart from the baseline; drawn as a fainter second line labelled "no input".
+    no_input_loss: float | None = None
 
     @abstractmethod
     def make_batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:

@@ -5,6 +5,10 @@ characters, so the net must remember where it is), "names" (a few thousand Engli
 first names, one a line, the net learns to invent new ones) or a UTF-8 text file.
 The vocabulary is the sorted set of distinct characters; inputs are int64 character
 ids (B, T), one-hot encoded by the model; outputs are logits (B, T, V).
+
+Baselines, exact for the (input, target) pairs the training windows hold: with no memory the
+best prediction of the next character is its frequency after the current one (the bigram
+model, H(next | current)); with no input either, its frequency alone (H(next)).
 """
 
 from __future__ import annotations
@@ -29,13 +33,14 @@ VIEW_SAMPLE_CHARS = 120  # length of the sample shown for hihello and text files
 VIEW_NAMES = 10  # names sampled for the view in names mode
 NAME_SLACK = 10  # a sampled name may run this many characters past the longest known name
 MIN_TEMPERATURE = 1e-3  # below this, logits / temperature can overflow; it already is greedy sampling
+PAIR_CHUNK = 1 << 20  # character pairs counted at a time for the baselines
 VISIBLE_CHARS = {"\n": "⏎", " ": "␣", "\t": "⇥", "\r": "␍"}
 
 
 class CharTask(Task):
     name = "chars"
     output_size = 0  # set per text: the vocabulary size
-    baseline_name = "no memory (char frequencies)"
+    baseline_name = "no memory (next char given this one)"
 
     def __init__(self, config: RunConfig) -> None:
         self.seq_len = config.seq_len
@@ -73,8 +78,8 @@ class CharTask(Task):
         id_of_codepoint[distinct_codepoints] = np.arange(self.vocab_size)
         self.text_ids = torch.from_numpy(id_of_codepoint[codepoints])  # (N,) uint8: a 50 MB text stays 50 MB
 
-        char_frequencies = counts_per_codepoint[distinct_codepoints] / text_length  # (V,)
-        self.baseline_loss = float((char_frequencies * np.log(1 / char_frequencies)).sum())  # entropy; 0, not -0
+        pair_weights = training_pair_weights(self.text_ids.numpy(), self.vocab_size, self.seq_len)  # (V, V)
+        self.baseline_loss, self.no_input_loss = bigram_and_unigram_entropy(pair_weights)
 
         probe_start = self._probe_start(torch.Generator().manual_seed(config.seed))
         probe_window = self.text_ids[probe_start : probe_start + self.seq_len + 1].long()  # (T+1,)
@@ -206,6 +211,39 @@ class CharTask(Task):
             text = self.decode(row)
             samples.append(text.split("\n", 1)[0] if stop_at_newline else text)
         return samples, finished.tolist()
+
+
+def training_pair_weights(text_ids: np.ndarray, vocab_size: int, seq_len: int) -> np.ndarray:
+    """(V, V): in how many of the windows make_batch draws from (each start equally likely) each
+    (input, target) character pair occurs, counted with multiplicity.
+
+    The pair at position p, (text[p], text[p+1]), is in the windows that start at max(0, p-T+1) to
+    min(p, W-1), W = N-T windows in all: T of them inside the text, fewer within T of either end.
+    The text does not wrap around. Counted in chunks, so that a 50 MB text needs no 400 MB array.
+    """
+    window_count = len(text_ids) - seq_len
+    pair_count = len(text_ids) - 1
+    pair_weights = np.zeros(vocab_size * vocab_size)  # (V*V,)
+    for chunk_start in range(0, pair_count, PAIR_CHUNK):
+        positions = np.arange(chunk_start, min(chunk_start + PAIR_CHUNK, pair_count))  # (C,)
+        windows_holding = np.minimum(positions, window_count - 1) - np.maximum(positions - seq_len + 1, 0) + 1  # (C,)
+        pair_ids = text_ids[positions].astype(np.int64) * vocab_size + text_ids[positions + 1]  # (C,)
+        pair_weights += np.bincount(pair_ids, weights=windows_holding, minlength=vocab_size * vocab_size)
+    return pair_weights.reshape(vocab_size, vocab_size)
+
+
+def bigram_and_unigram_entropy(pair_weights: np.ndarray) -> tuple[float, float]:
+    """H(target | input) and H(target) in nats of the pairs weighted by `pair_weights` (V, V): the loss
+    of the best predictor that sees only the current character, and of the best that sees nothing."""
+    joint = pair_weights / pair_weights.sum()  # (V, V) P(input, target)
+    input_marginal = np.broadcast_to(joint.sum(axis=1, keepdims=True), joint.shape)  # (V, V) P(input)
+    target_marginal = joint.sum(axis=0)  # (V,) P(target)
+    occurs = joint > 0
+    # Every term p·log(1/p) is >= 0: a certain prediction gives 0, not -0.
+    bigram = float((joint[occurs] * np.log(input_marginal[occurs] / joint[occurs])).sum())
+    seen = target_marginal > 0
+    unigram = float((target_marginal[seen] * np.log(1 / target_marginal[seen])).sum())
+    return bigram, unigram
 
 
 class _NonFiniteOutputs(ConfigError):

@@ -80,12 +80,20 @@ def _curve(plot: pg.PlotItem, colour: str) -> pg.PlotDataItem:
     return plot.plot(pen=pg.mkPen(colour, width=1), antialias=False, autoDownsampleFactor=1.0, dynamicRangeLimit=None)
 
 
-def _reference_line(plot: pg.PlotItem, colour: str) -> pg.InfiniteLine:
+def _reference_line(plot: pg.PlotItem, colour: str, style=QtCore.Qt.PenStyle.DashLine) -> pg.InfiniteLine:
     """A dashed horizontal line that the auto-range keeps in view; the plot's title names it in its colour
     (a label on the line would cover the curves of a short plot)."""
-    line = pg.InfiniteLine(angle=0, pen=pg.mkPen(colour, width=1.5, style=QtCore.Qt.PenStyle.DashLine))
+    line = pg.InfiniteLine(angle=0, pen=pg.mkPen(colour, width=1.5, style=style))
     plot.addItem(line)
     return line
+
+
+def _place_on_log_axis(line: pg.InfiniteLine, value: float | None) -> bool:
+    """Put the line at log10(value) and show it, if the value is positive and finite; else hide it."""
+    shown = value is not None and value > 0 and math.isfinite(value)
+    line.setValue(math.log10(value) if shown else 0.0)
+    line.setVisible(shown)
+    return shown
 
 
 def log10_or_gap(values: np.ndarray) -> np.ndarray:
@@ -133,6 +141,7 @@ class TrainingPanel(Panel):
         self.loss_plot = _log_plot("loss")
         self.loss_curve = _curve(self.loss_plot, SKY)
         self.baseline_line = _reference_line(self.loss_plot, YELLOW)
+        self.no_input_line = _reference_line(self.loss_plot, GREY, style=QtCore.Qt.PenStyle.DotLine)  # fainter
         self.diverged_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(VERMILLION, width=1.5))
         self.diverged_line.label = pg.InfLineLabel(
             self.diverged_line, position=0.95, anchors=[(1, 0), (1, 0)], color=VERMILLION
@@ -193,12 +202,15 @@ class TrainingPanel(Panel):
             for group, curve in self.block_curves.items():
                 curve.setData(steps, logs[group])
 
-        baseline = snapshot.baseline_loss
-        has_baseline = baseline > 0 and math.isfinite(baseline)
-        self.baseline_line.setValue(math.log10(baseline) if has_baseline else 0.0)
-        self.baseline_line.setVisible(has_baseline)
+        baseline, no_input = snapshot.baseline_loss, snapshot.no_input_loss
+        has_baseline = _place_on_log_axis(self.baseline_line, baseline)
+        has_no_input = _place_on_log_axis(self.no_input_line, no_input)
         baseline_name = f" · baseline {baseline:.3g}: {html.escape(snapshot.baseline_name)}"  # cut at the end if long
-        self.loss_plot.set_title("training loss" + (coloured(baseline_name, YELLOW) if has_baseline else ""))
+        self.loss_plot.set_title(
+            "training loss"
+            + (coloured(baseline_name, YELLOW) if has_baseline else "")
+            + (coloured(f" · no input {no_input:.3g}", GREY) if has_no_input else "")
+        )
         clip = snapshot.config.clip
         clipping = clip.mode == "norm"
         self.threshold_line.setValue(math.log10(clip.threshold) if clipping else 0.0)

@@ -92,6 +92,18 @@ def test_baseline_and_divergence_lines(panel, make_snapshot):
     assert panel.diverged_line.isVisible() and panel.diverged_line.value() == 2
 
 
+def test_a_char_task_draws_its_no_input_line_under_the_baseline_title(panel, make_snapshot):
+    snapshot = make_snapshot(task="chars", text="hihello", seq_len=6)
+    panel.update_snapshot(snapshot)
+    no_input = -(4 / 6 * math.log(1 / 6) + 2 / 6 * math.log(2 / 6))  # targets i h e l l o: 1.56
+    assert panel.no_input_line.isVisible() and panel.no_input_line.value() == pytest.approx(math.log10(no_input))
+    assert panel.baseline_line.value() == pytest.approx(math.log10(4 / 6 * math.log(2)))  # bigram: 0.462
+    assert "baseline 0.462: no memory" in panel.loss_plot.titleLabel.text
+    assert "no input 1.56" in panel.loss_plot.titleLabel.text
+    panel.update_snapshot(make_snapshot())  # sine: no such line
+    assert not panel.no_input_line.isVisible() and "no input" not in panel.loss_plot.titleLabel.text
+
+
 def test_a_zero_or_nan_value_is_a_gap_in_the_log_curve(panel, make_snapshot):
     snapshot = make_snapshot(steps=6)
     loss = np.array(snapshot.metrics["loss"])
