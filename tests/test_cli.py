@@ -161,6 +161,14 @@ def test_divergence_exits_3_naming_the_step_and_keeps_a_finite_checkpoint(tmp_pa
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["diverged_at_step"] == first_non_finite
 
 
+def test_the_readmes_diverging_example_diverges(tmp_path, capsys):
+    """README: `lstm-viz --preset sine --optimizer sgd --lr 1e3 --clip off` (Adam at lr 1000 does not diverge)."""
+    example = ["train", "--preset", "sine", "--optimizer", "sgd", "--lr", "1e3", "--clip", "off", "--steps", "100"]
+    assert cli.main([*example, "--out", str(tmp_path / "run")]) == 3
+    diverged_at = json.loads((tmp_path / "run" / "summary.json").read_text())["diverged_at_step"]
+    assert diverged_at <= 10 and f"training diverged at step {diverged_at} " in capsys.readouterr().err
+
+
 # ---- bad input: one line, exit 2 ------------------------------------------------------------
 def text_file(tmp_path, content: bytes) -> str:
     path = tmp_path / "text.txt"

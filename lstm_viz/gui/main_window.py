@@ -35,7 +35,7 @@ from lstm_viz.core.runs import INTEGER_COLUMNS, atomic_write_text
 from lstm_viz.core.snapshot import Snapshot
 from lstm_viz.gui.controls import ControlsPanel
 from lstm_viz.gui.panels import GatesPanel, GradientsPanel, StatesPanel, TaskViewPanel, TrainingPanel
-from lstm_viz.gui.worker import NOTICE_MARK, TrainingWorker, is_notice
+from lstm_viz.gui.worker import NOTICE_MARK, TrainingWorker, is_notice, is_warning
 
 FRAME_INTERVAL_MS = 30  # ≤33 frames/s, so ~30 even when a tick comes late; drawn only when a new snapshot arrived
 DRAW_SHARE = 0.9  # drawing and painting take at most this share of the GUI thread's time (costly frames are spaced out)
@@ -45,6 +45,7 @@ NOTICE_MS = 8000  # a notice ("✓ Saved ...") hides itself after this long; an 
 MESSAGE_STYLE = "#messages {{ background: {background}; border-top: 2px solid {line}; }} QLabel {{ color: {text}; }}"
 ERROR_STYLE = MESSAGE_STYLE.format(background="#6b1f1f", line="#e0534a", text="#fff0ee")
 NOTICE_STYLE = MESSAGE_STYLE.format(background="#1d4a2c", line="#4caf6a", text="#ecfff1")
+WARNING_STYLE = MESSAGE_STYLE.format(background="#5a4310", line="#e0a030", text="#fff6e0")  # stays, like an error
 SHORTCUTS = (
     ("Space", "start / pause training"),
     ("S", "pause and train exactly one step"),
@@ -311,7 +312,8 @@ class MainWindow(QMainWindow):
             return
         if is_notice(message):
             self.notice_timer.start()
-        self.message_bar.setStyleSheet(NOTICE_STYLE if is_notice(message) else ERROR_STYLE)
+        style = NOTICE_STYLE if is_notice(message) else WARNING_STYLE if is_warning(message) else ERROR_STYLE
+        self.message_bar.setStyleSheet(style)
         self.message_label.setText(message)
         self.message_bar.show()
         self._place_message_bar()

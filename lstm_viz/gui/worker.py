@@ -17,6 +17,7 @@ from pathlib import Path
 
 from lstm_viz.core import runs
 from lstm_viz.core.config import ConfigError, RunConfig
+from lstm_viz.core.diagnosis import STALL_STEPS, stall_notice
 from lstm_viz.core.snapshot import Snapshot
 from lstm_viz.core.trainer import Trainer, architecture_differences, needs_new_model
 
@@ -24,6 +25,8 @@ PUBLISH_INTERVAL_S = 0.1  # while training, a fresh snapshot at most this often,
 PROBE_SHARE = 0.1  # and probing for snapshots takes at most this share of the training thread's time
 IDLE_POLL_S = 0.1  # how long a paused worker waits for a command before checking for stop()
 NOTICE_MARK = "✓ "  # messages starting with this report success; every other message is an error
+WARNING_MARK = "⚠ "  # except these: a warning that nothing failed yet all is not well (training has stalled)
+STALL_CHECK_STEPS = 250  # how often, in steps, the worker asks whether training has stalled
 DIVERGED = (
     "Training diverged at step {step} (non-finite loss or gradient): weights kept at the last finite step. "
     "Lower the learning rate or turn on clipping, then Reset (Start goes on from weights that may be wrecked)."
@@ -32,6 +35,10 @@ DIVERGED = (
 
 def is_notice(message: str) -> bool:
     return message.startswith(NOTICE_MARK)
+
+
+def is_warning(message: str) -> bool:
+    return message.startswith(WARNING_MARK)
 
 
 class Mailbox:
@@ -76,6 +83,8 @@ class TrainingWorker:
         self._stopping = threading.Event()
         self._last_publish = 0.0
         self._publish_cost = 0.0  # seconds the last snapshot took
+        self._stall_warning = ""  # the warning while training has stalled, see _stall_warning_for
+        self._stall_checked: tuple[Trainer | None, int] = (None, 0)  # the trainer and step of the last check
         self._thread = threading.Thread(target=self._loop, name="lstm_viz training", daemon=True)
         self._thread.start()
 
@@ -207,13 +216,27 @@ class TrainingWorker:
                 snapshot = self.trainer.snapshot(with_trace=False, with_view=False)
             except Exception:  # nothing to show; the thread lives on for the next command
                 return
+        message = self._message or self._stall_warning_for(snapshot)  # any other message comes first
         self.mailbox.put(
             dataclasses.replace(
-                snapshot, running=self._running, message=self._message, commands_done=self._commands_done
+                snapshot, running=self._running, message=message, commands_done=self._commands_done
             )
         )
         self._last_publish = time.perf_counter()
         self._publish_cost = self._last_publish - started
+
+    def _stall_warning_for(self, snapshot: Snapshot) -> str:
+        """WARNING_MARK + diagnosis.stall_notice, looked at anew every STALL_CHECK_STEPS steps; while the
+        stall lasts its words stay as first said, so the window shows it once."""
+        checked_trainer, checked_step = self._stall_checked
+        if checked_trainer is not self.trainer:  # a new run: nothing has stalled yet
+            self._stall_warning = ""
+        due = checked_trainer is not self.trainer or snapshot.step >= checked_step + STALL_CHECK_STEPS
+        if due and snapshot.trace is not None:
+            self._stall_checked = (self.trainer, snapshot.step)
+            notice = stall_notice(snapshot.metrics["loss"], snapshot.baseline_loss, snapshot.trace, STALL_STEPS)
+            self._stall_warning = (self._stall_warning or WARNING_MARK + notice) if notice else ""
+        return self._stall_warning
 
     # ---- what each command does; each returns a message ("" when all went well) ------
     def _do_start(self, until_step: int | None) -> str:

@@ -14,7 +14,7 @@ from lstm_viz.core.snapshot import STATE_NAMES
 from lstm_viz.gui import main_window
 from lstm_viz.gui.app import run_app
 from lstm_viz.gui.main_window import MainWindow
-from lstm_viz.gui.worker import is_notice
+from lstm_viz.gui.worker import NOTICE_MARK, WARNING_MARK, is_notice
 
 SMALL = RunConfig(hidden=8, seq_len=20, batch=8)
 TIMEOUT_MS = 20000
@@ -267,6 +267,17 @@ def test_bidirectional_is_offered_only_where_the_backward_direction_cannot_read_
     assert not switched.config.bidirectional and switched.trace["hidden"].shape[1] == 1
     assert switched.message == "" and not window.message_bar.isVisible()
     assert not bidirectional.isChecked() and not bidirectional.isEnabled()
+
+
+def test_a_warning_is_neither_an_error_nor_a_passing_notice(window):
+    """A stalled run's warning (worker.WARNING_MARK) has a style of its own and stays until closed."""
+    window.show_message(WARNING_MARK + "Training has stalled: loss 0.5 over the last 500 steps")
+    assert window.message_bar.isVisible() and not window.notice_timer.isActive()
+    warning_style = window.message_bar.styleSheet()
+    window.show_message("Could not write checkpoint.pt")
+    error_style = window.message_bar.styleSheet()
+    window.show_message(NOTICE_MARK + "Saved step 3 to checkpoint.pt")
+    assert len({warning_style, error_style, window.message_bar.styleSheet()}) == 3
 
 
 @pytest.mark.parametrize("frame_cost_s", [0.010, 0.050, 2.0])

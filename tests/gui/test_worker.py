@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from lstm_viz.core.config import RunConfig
-from lstm_viz.gui.worker import TrainingWorker, is_notice
+from lstm_viz.gui import worker as worker_module
+from lstm_viz.gui.worker import WARNING_MARK, TrainingWorker, is_notice, is_warning
 
 SMALL = RunConfig(hidden=8, seq_len=20, batch=8)
 TIMEOUT_S = 20.0
@@ -164,6 +165,28 @@ def test_divergence_pauses_and_reports_the_step():
         assert diverged.step == diverged.diverged_at_step  # paused right at the diverging step
         time.sleep(0.3)
         assert reader.fresh().step == diverged.step
+    finally:
+        assert worker.stop()
+
+
+def test_a_stalled_run_gets_a_warning_that_lasts_until_a_new_run(monkeypatch):
+    """Adam at lr 1000 on the sine preset's model never diverges: it saturates and sits ten times above
+    the baseline. The worker looks every few hundred steps (fewer here) and warns; it is no error."""
+    monkeypatch.setattr(worker_module, "STALL_STEPS", 200)
+    monkeypatch.setattr(worker_module, "STALL_CHECK_STEPS", 100)
+    worker = TrainingWorker(RunConfig(hidden=16, seq_len=50, batch=32, lr=1000.0))
+    try:
+        reader = Reader(worker)
+        worker.start()
+        stalled = reader.until(lambda snapshot: snapshot.message != "", timeout=60.0)
+        assert is_warning(stalled.message) and not is_notice(stalled.message) and stalled.running
+        assert stalled.message.startswith(WARNING_MARK + "Training has stalled: loss ")
+        assert "over the last 200 steps" in stalled.message and stalled.step >= 200
+        assert stalled.diverged_at_step is None
+        later = reader.until(lambda snapshot: snapshot.step >= stalled.step + 100, timeout=60.0)  # checked again
+        assert later.message == stalled.message  # in the same words: the window shows it once
+        worker.reset(SMALL)
+        assert reader.until(lambda snapshot: snapshot.config == SMALL).message == ""
     finally:
         assert worker.stop()
 
