@@ -8,6 +8,7 @@ the figures are ratios of steps per CPU second, with the wall-clock ratios in th
 from __future__ import annotations
 
 import statistics
+import tempfile
 import time
 from functools import partial
 
@@ -45,8 +46,10 @@ class LiveTrainer:
     and rounds can be short (alternating quickly) without cutting the snapshot rhythm.
     """
 
-    def __init__(self, config: RunConfig, capture: bool = True, history: int = 0) -> None:
+    def __init__(self, config: RunConfig, capture: bool = True, history: int = 0, record: bool = False) -> None:
         self.trainer = Trainer(config)
+        if record:  # writes its run and history of records, as `lstm-viz train` and the window do
+            self.trainer.record_to(tempfile.mkdtemp(prefix="lstm_viz_bench_"))
         self.capture = capture
         self.snapshot_seconds: list[float] = []  # CPU time of each snapshot
         self.own_seconds = self.last_snapshot = 0.0
@@ -156,8 +159,10 @@ def run(quick: bool) -> dict:
         "plain_lstm": PlainLoop(sine),
         "cell_loop": CellLoop(sine),
         f"trainer_live_{HISTORY}_steps_history": LiveTrainer(sine, history=HISTORY),
+        "trainer_live_recording": LiveTrainer(sine, record=True),
     }
     char_sides = {"trainer_live": LiveTrainer(char), "trainer": LiveTrainer(char, capture=False)}
+    char_sides["trainer_live_recording"] = LiveTrainer(char, record=True)
     char_sides["plain_lstm"] = PlainLoop(char)
     # chars runs ~20 steps per CPU second: longer rounds keep the granularity of whole steps small
     details = {"sine": compare(sine, sine_sides, seconds, repeats)}
@@ -168,6 +173,10 @@ def run(quick: bool) -> dict:
         "train_ratio_char": details["char"]["ratios_to_plain_lstm"]["trainer_live"],
         "loop_ratio": median_ratio(sine_rounds["trainer_live"], sine_rounds["cell_loop"]),
     }
+    for task in ("sine", "char"):  # recording the run's history vs not, both with live capture
+        rounds = details[task]["steps_per_cpu_s"]
+        figures[f"history_ratio_{task}"] = median_ratio(rounds["trainer_live_recording"], rounds["trainer_live"])
+        figures[f"history_ratio_{task}_total"] = sum(rounds["trainer_live_recording"]) / sum(rounds["trainer_live"])
     return {"figures": figures, "details": details}
 
 

@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv[:1] == ["train"]:
             return _train(_parse(_train_parser(), argv[1:]))
+        if argv[:1] == ["open"]:
+            return _open(_parse(_open_parser(), argv[1:]))
         return _gui(_parse(_gui_parser(), argv))
     except _ParserExit as parser_exit:
         return parser_exit.code
@@ -105,6 +107,7 @@ def debian_package(soname: str) -> str:
 # ---- the two forms ---------------------------------------------------------------------
 def _gui(args: argparse.Namespace) -> int:
     config, _ = _config(args)
+    _check_history_mb(args.history_mb)
     if args.screenshot is not None and not Path(args.screenshot).expanduser().parent.is_dir():
         raise ConfigError(f"cannot save screenshot '{args.screenshot}': its folder does not exist")
     from lstm_viz.core.tasks import make_task
@@ -119,7 +122,8 @@ def _gui(args: argparse.Namespace) -> int:
     except ImportError as error:
         print(f"lstm-viz: error: cannot start the GUI ({error}); lstm-viz train runs without one", file=sys.stderr)
         return 1
-    return run_app(config, steps=args.steps, screenshot=args.screenshot)
+    runs_dir = Path(args.runs if args.runs is not None else "runs").expanduser()
+    return run_app(config, steps=args.steps, screenshot=args.screenshot, runs_dir=runs_dir, history_mb=args.history_mb)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -131,6 +135,7 @@ def _train(args: argparse.Namespace) -> int:
 
     if "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(1)  # these small models run faster on one thread, far faster on a busy machine
+    _check_history_mb(args.history_mb)  # before the run directory is made
     if args.resume is None:
         config, name = _config(args)
         trainer = Trainer(config)
@@ -141,10 +146,12 @@ def _train(args: argparse.Namespace) -> int:
         else:
             config, name = _config(args)
         trainer = runs.restore_trainer(checkpoint, config, args.resume)
-    out_dir = runs.make_run_dir(args.out if args.out is not None else _default_out(name))
-    runs.write_config(out_dir, trainer.config, name)
+    out_dir = runs.make_run_dir(args.out if args.out is not None else runs.new_run_dir("runs", name))
+    resumed = f"load: resumed from {args.resume}" if args.resume is not None else ""
+    trainer.record_to(out_dir, args.history_mb, name, event=resumed)
 
     steps_per_s, stopped_by = _train_steps(trainer, config.steps, out_dir, name)
+    trainer.finish_recording()
     runs.write_run(out_dir, trainer, probe_trace(trainer.model, trainer.task), steps_per_s, name)
 
     if stopped_by == "divergence":
@@ -164,6 +171,34 @@ def _train(args: argparse.Namespace) -> int:
         f"{result['baseline_name']}), {steps_per_s:.0f} steps/s; run files in {out_dir}"
     )
     return 0
+
+
+def _open(args: argparse.Namespace) -> int:
+    from lstm_viz.core.history import open_run
+
+    run = open_run(args.run)
+    if args.step is not None and args.step not in set(run.steps.tolist()):
+        if not len(run.steps):
+            raise ConfigError(f"run '{args.run}' has no history records (trained with --history-mb 0?)")
+        nearest = int(run.steps[abs(run.steps - args.step).argmin()])
+        raise ConfigError(f"run '{args.run}' has no record of step {args.step}; the nearest is --step {nearest}")
+    if len(run.steps):  # the first record and the one to show must read (damaged, or another run's): exit 2 here
+        for step in dict.fromkeys((int(run.steps[0]), int(run.steps[-1] if args.step is None else args.step))):
+            run.snapshot(step)
+    elif not run.writer_alive:
+        raise ConfigError(f"run '{args.run}' has no history records to show (trained with --history-mb 0?)")
+    if args.screenshot is not None and not Path(args.screenshot).expanduser().parent.is_dir():
+        raise ConfigError(f"cannot save screenshot '{args.screenshot}': its folder does not exist")
+    problem = display_problem()
+    if problem:
+        print(f"lstm-viz: error: {problem}", file=sys.stderr)
+        return 1
+    try:
+        from lstm_viz.gui.app import open_app
+    except ImportError as error:
+        print(f"lstm-viz: error: cannot start the GUI ({error})", file=sys.stderr)
+        return 1
+    return open_app(run, step=args.step, screenshot=args.screenshot)
 
 
 def _train_steps(trainer, steps: int, out_dir: Path, name: str) -> tuple[float, str]:
@@ -218,6 +253,12 @@ def _config(args: argparse.Namespace) -> tuple[RunConfig, str]:
     return load_preset(preset).replace(**_overrides(args)), Path(preset).stem
 
 
+def _check_history_mb(history_mb: float | None) -> None:
+    """--history-mb is refused before anything starts: the run directory, the window."""
+    if history_mb is not None and not 0 <= history_mb < 1e9:  # NaN too
+        raise ConfigError(f"--history-mb must be 0 (no history) or a positive number of megabytes, got {history_mb:g}")
+
+
 def _overrides(args: argparse.Namespace) -> dict:
     changes = {name: getattr(args, name) for name in OVERRIDES if getattr(args, name) is not None}
     if "text" in changes:
@@ -227,15 +268,6 @@ def _overrides(args: argparse.Namespace) -> dict:
         if changes["text"] not in BUILTIN_TEXTS and path_exists(text_path):
             changes["text"] = str(text_path.resolve())  # config.json stays valid from any folder
     return changes
-
-
-def _default_out(name: str) -> Path:
-    base = Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    out, number = base, 1
-    while out.exists():
-        number += 1
-        out = base.with_name(f"{base.name}-{number}")
-    return out
 
 
 # ---- argument parsing --------------------------------------------------------------------
@@ -255,7 +287,8 @@ def _gui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lstm-viz",
         usage="lstm-viz [--preset NAME|PATH] [--steps N] [--screenshot PNG] [settings]\n"
-        "       lstm-viz train [--preset NAME|PATH] [--resume CHECKPOINT] [--steps N] [--out DIR] [settings]",
+        "       lstm-viz train [--preset NAME|PATH] [--resume CHECKPOINT] [--steps N] [--out DIR] [settings]\n"
+        "       lstm-viz open RUN_DIR [--step N] [--screenshot PNG]",
         description="Watch the gates, states and gradients of an LSTM, live, while it learns.\n"
         "Without a command this opens the app; 'lstm-viz train --help' describes headless training.",
         epilog=_EPILOG,
@@ -264,6 +297,8 @@ def _gui_parser() -> argparse.ArgumentParser:
     _add_preset(parser)
     parser.add_argument("--steps", type=int, metavar="N", help="start training at once and pause after N steps")
     parser.add_argument("--screenshot", metavar="PNG", help="after --steps, save a screenshot of the window and quit")
+    parser.add_argument("--runs", metavar="DIR", help="where the window writes its runs (default: runs/ here)")
+    _add_history(parser)
     _add_settings(parser)
     return parser
 
@@ -294,8 +329,32 @@ def _train_parser() -> argparse.ArgumentParser:
         help="steps to train; with --resume, steps MORE than the checkpoint's (default: the preset's)",
     )
     parser.add_argument("--out", metavar="DIR", help="run directory (default: runs/PRESET-YYYYmmdd-HHMMSS)")
+    _add_history(parser)
     _add_settings(parser)
     return parser
+
+
+def _open_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lstm-viz open",
+        description="Open a run directory in the window, read-only: scrub through its history (arrow keys, "
+        "Home/End). A run still being written (lstm-viz train in another terminal) is followed live.",
+    )
+    parser.add_argument("run", metavar="RUN_DIR", help="a run directory, as lstm-viz train --out writes")
+    parser.add_argument("--step", type=int, metavar="N", help="show the record of step N (default: the last)")
+    parser.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window and quit")
+    return parser
+
+
+def _add_history(parser) -> None:
+    parser.add_argument(
+        "--history-mb",
+        type=float,
+        metavar="MB",
+        default=None,
+        help="size budget of the run's history of records (every step up to 100, then spaced evenly; "
+        "default 200, 0 for none)",
+    )
 
 
 def _add_preset(parser) -> None:

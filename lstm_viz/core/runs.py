@@ -24,6 +24,7 @@ import pickle
 import platform
 import re
 import secrets
+import time
 from pathlib import Path
 
 import numpy as np
@@ -68,12 +69,12 @@ def _remove_leftovers(path: Path) -> None:
     ours = re.compile(rf"\.{re.escape(path.name)}\.(\d+)\.[0-9a-f]{{8}}\.tmp")
     for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         match = ours.fullmatch(leftover.name)
-        if match and not _process_exists(int(match.group(1))):
+        if match and not is_process_alive(int(match.group(1))):
             with contextlib.suppress(OSError):
                 leftover.unlink()
 
 
-def _process_exists(pid: int) -> bool:
+def is_process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -137,12 +138,24 @@ def write_metrics(out_dir: str | Path, trainer: Trainer) -> None:
     atomic_write_text(Path(out_dir) / "metrics.csv", buffer.getvalue())
 
 
-def read_metrics(path: str | Path) -> dict[str, np.ndarray]:
-    """metrics.csv -> column name -> (steps,) array."""
-    header, *rows = Path(path).read_text(encoding="utf-8").splitlines()
-    names = header.split(",")
-    table = np.array([row.split(",") for row in rows], dtype=float).reshape(-1, len(names))  # (steps, columns)
-    return {name: table[:, index] for index, name in enumerate(names)}
+def read_metrics(path: str | Path, columns: list[str] | None = None) -> dict[str, np.ndarray]:
+    """metrics.csv -> column name -> (steps,) array. Only whole rows: a row a writer is appending (or was
+    killed appending) is left out. A missing file reads as no rows of `columns`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read '{path}': {error}") from None
+    lines = text.split("\n")  # the last item is "" or a row still being written
+    header = lines[0].split(",") if len(lines) > 1 else list(columns or [])
+    rows = [line.split(",") for line in lines[1:-1] if line.count(",") == len(header) - 1]
+    try:
+        table = np.array(rows, dtype=float).reshape(-1, len(header))  # (steps, columns)
+    except ValueError as error:
+        raise ConfigError(f"'{path}' is damaged: {error}") from None
+    return {name: table[:, index] for index, name in enumerate(header)}
 
 
 def summary(trainer: Trainer, trace: Trace | None, steps_per_s: float) -> dict:
@@ -177,7 +190,20 @@ def write_trace(out_dir: str | Path, trace: Trace) -> None:
 def save_progress(out_dir: str | Path, trainer: Trainer) -> None:
     """What a killed run needs to keep its progress: the checkpoint and the metrics so far."""
     save_checkpoint(Path(out_dir) / "checkpoint.pt", trainer)
-    write_metrics(out_dir, trainer)
+    if trainer.run_writer is not None:  # it appends metrics.csv as it goes
+        trainer.run_writer.append_metrics(trainer.metrics, force=True)
+    else:
+        write_metrics(out_dir, trainer)
+
+
+def new_run_dir(parent: str | Path, name: str) -> Path:
+    """PARENT/NAME-YYYYmmdd-HHMMSS, numbered if that exists already (not created)."""
+    base = Path(parent).expanduser() / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out, number = base, 1
+    while out.exists():
+        number += 1
+        out = base.with_name(f"{base.name}-{number}")
+    return out
 
 
 def write_run(out_dir: str | Path, trainer: Trainer, trace: Trace, steps_per_s: float = 0.0, name: str = "") -> None:

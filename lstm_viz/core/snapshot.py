@@ -84,4 +84,5 @@ class Snapshot:
     message: str = ""  # for the user: an error or a notice from the last command
     commands_done: int = 0  # user commands the worker has run so far: tells the GUI which requests this shows
     running: bool = False  # the worker is training continuously
+    run_dir: str = ""  # the run directory this run is recorded in ("" if none): its history, for scrubbing
     no_input_loss: float | None = None  # the task's second reference line ("no input"), if it has one

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -17,8 +18,11 @@ import torch
 from lstm_viz.core.config import Clip, ConfigError, RunConfig
 from lstm_viz.core.internals import probe_trace
 from lstm_viz.core.models import GATE_NAMES, build_model
-from lstm_viz.core.snapshot import Snapshot, frozen_array
+from lstm_viz.core.snapshot import Snapshot, Trace, frozen_array
 from lstm_viz.core.tasks import Task, make_task
+
+if TYPE_CHECKING:
+    from lstm_viz.core.history import RunWriter
 
 METRIC_COLUMNS = ("step", "loss", "grad_norm", "grad_norm_clipped", "clipped")
 VIEW_INTERVAL_S = 0.5  # rollouts and samples cost more than the probe and change slowly
@@ -109,6 +113,7 @@ class Trainer:
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=4096)
         self._view: dict = {}
         self._view_time = -float("inf")
+        self.run_writer: RunWriter | None = None  # set by record_to(): the run directory this run is written to
 
     @property
     def optimizer(self) -> torch.optim.Optimizer:
@@ -123,7 +128,14 @@ class Trainer:
         """Apply live settings (clip, lr, momentum, temperature, steps) from the next step."""
         if needs_new_model(self.config, config):
             raise ConfigError("this change needs a new model: build a new Trainer (Reset)")
+        changes = [
+            f"{name} {getattr(self.config, name)} → {getattr(config, name)}"
+            for name in LIVE_SETTINGS
+            if name != "steps" and getattr(self.config, name) != getattr(config, name)
+        ]
         self.config = config
+        if changes:
+            self.mark_event("change", ", ".join(changes))
         for group in self._optimizer.param_groups if self._optimizer is not None else []:
             group.update(optimizer_settings(config))
 
@@ -169,6 +181,12 @@ class Trainer:
             [self.step_count, loss_value, grad_norm, grad_norm_clipped, float(clipped), *block_norms.tolist()]
         )
         self._rate_window.append((time.perf_counter(), self.step_count))
+        if self.run_writer is not None:
+            self.run_writer.append_metrics(self.metrics)
+            if not finite and self.diverged_at_step == self.step_count:
+                self.mark_event("diverged", "non-finite loss or gradient; the last finite weights are kept")
+            elif self.run_writer.wants(self.step_count):
+                self.run_writer.record(self.step_count, self.model.state_dict(), self.config)
         return StepResult(self.step_count, loss_value, grad_norm, grad_norm_clipped, clipped, not finite)
 
     def _clip(self, grad_norm: float) -> tuple[float, bool]:
@@ -203,6 +221,49 @@ class Trainer:
         names += ["head.weight", "head.bias"]
         blocks += [self.model.head.weight.grad, self.model.head.bias.grad]
         return tuple(names), blocks
+
+    # ---- the run directory ---------------------------------------------------------
+    def record_to(self, run_dir, history_mb: float | None = None, name: str = "", event: str = "") -> RunWriter:
+        """Write this run from now on into `run_dir`: config, metrics, events and the history of records.
+        A run that does not start at step 0 (resumed, loaded, forked) records where it starts, as `event`
+        ("kind: text"). history_mb: the size budget of the records (default DEFAULT_HISTORY_MB), 0 for none."""
+        from lstm_viz.core.history import DEFAULT_HISTORY_MB, RunWriter  # history writes through runs, which imports us
+
+        if self.run_writer is not None:
+            self.run_writer.close()
+        self.run_writer = RunWriter(
+            run_dir,
+            {"kind": "trainer", "config": self.config.to_dict()},
+            metric_columns=self.metrics.columns,
+            baseline_loss=float(self.task.baseline_loss),
+            baseline_name=self.task.baseline_name,
+            config=self.config,
+            name=name,
+            history_mb=DEFAULT_HISTORY_MB if history_mb is None else history_mb,
+            extra={"no_input_loss": _float_or_none(self.task.no_input_loss)},  # the loss plot's second line, if any
+        )
+        if self.metrics.rows:
+            self.run_writer.rewrite_metrics(self.metrics)
+        if event:
+            self.mark_event(*event.split(":", 1) if ":" in event else (event, ""))
+        return self.run_writer
+
+    def mark_event(self, kind: str, text: str = "") -> None:
+        """Note an event at the current step in the run directory, with a record of the weights now."""
+        if self.run_writer is None:
+            return
+        self.run_writer.append_metrics(self.metrics, force=True)
+        self.run_writer.event(self.step_count, kind, text)
+        self.run_writer.record(self.step_count, self.model.state_dict(), self.config, protected=True)
+
+    def finish_recording(self, wait: bool = True) -> None:
+        """Record the last step and close the run directory; wait: until every record is written."""
+        if self.run_writer is None:
+            return
+        self.run_writer.append_metrics(self.metrics, force=True)
+        self.run_writer.record(self.step_count, self.model.state_dict(), self.config, protected=True)
+        self.run_writer.close(wait)
+        self.run_writer = None
 
     # ---- what leaves the trainer ---------------------------------------------------
     @property
@@ -262,7 +323,7 @@ class Trainer:
         differences = architecture_differences(saved, self.config)
         if differences:
             raise ConfigError("checkpoint is from a different model: " + differences)
-        self.model.load_state_dict(checkpoint["model"])
+        self.load_weights(checkpoint["model"], int(checkpoint["step"]))
         # The saved state (moments, step counts) under the settings this config builds, not the saved ones:
         # a checkpoint saved with a wrong setting (older versions gave RMSprop SGD's momentum) cannot bring it back.
         groups = self.optimizer.state_dict()["param_groups"]
@@ -270,19 +331,50 @@ class Trainer:
         self.apply(self.config)  # the config's lr / clip win over the saved optimizer's
         self.batch_generator.set_state(checkpoint["batch_generator"])
         self.sample_generator.set_state(checkpoint["sample_generator"])
-        self.step_count = int(checkpoint["step"])
         self.diverged_at_step = checkpoint.get("diverged_at_step")
         self.metrics.load_columns({name: values.numpy() for name, values in checkpoint["metrics"].items()})
+
+    def load_weights(self, state_dict: dict, step: int, metrics: dict | None = None) -> None:
+        """Continue from these weights as step `step` (with these metrics columns of the steps before)."""
+        self.model.load_state_dict(state_dict)
         torch._foreach_copy_(self._last_finite, [p.detach() for p in self.parameters])
+        self.step_count = step
+        if metrics is not None:
+            self.metrics.load_columns(metrics)
+
+
+def make_prober(spec: dict):
+    """(step, weights, settings) -> (Trace, task view) of a model built from `spec` ({"kind": "trainer",
+    "config": RunConfig.to_dict()}): what the history's writer process records. The view's samples draw
+    from a generator seeded by the step, so a record is the same whenever it is made."""
+    config = RunConfig.from_dict(spec["config"])
+    task = make_task(config)
+    model = build_model(config, task)
+
+    def probe(step: int, weights: dict, settings: RunConfig | None) -> tuple[Trace, dict]:
+        model.load_state_dict(weights)
+        trace = probe_trace(model, task)
+        generator = torch.Generator().manual_seed((config.seed + step) % 2**63)
+        with torch.no_grad():
+            probe_outputs = torch.from_numpy(np.array(trace.probe_output))[None]  # (1, T, O)
+            view = task.view(model, probe_outputs, (settings or config).temperature, generator)
+        return trace, view
+
+    return probe
+
+
+def _float_or_none(value) -> float | None:
+    return None if value is None or not np.isfinite(value) else float(value)
 
 
 def architecture_differences(saved: RunConfig, current: RunConfig, current_is: str = "this run") -> str:
     """"cell 'gru' (this run: 'lstm'), hidden 5 (this run: 16)": the settings that make a checkpoint
-    of `saved` unloadable into a model of `current`; "" when there are none."""
+    of `saved` unloadable into a model of `current`; "" when there are none. The text counts only
+    between two character models: other tasks have none (their config's text is an unused default)."""
     return ", ".join(
         f"{name} {getattr(saved, name)!r} ({current_is}: {getattr(current, name)!r})"
         for name in ARCHITECTURE_SETTINGS
-        if getattr(saved, name) != getattr(current, name)
+        if getattr(saved, name) != getattr(current, name) and (name != "text" or saved.task == current.task == "chars")
     )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from lstm_viz.core import runs
 from lstm_viz.core.config import ConfigError, RunConfig
 from lstm_viz.core.diagnosis import STALL_STEPS, stall_notice
+from lstm_viz.core.history import fork_trainer, open_run
 from lstm_viz.core.snapshot import Snapshot
 from lstm_viz.core.trainer import Trainer, architecture_differences, needs_new_model
 
@@ -70,8 +71,10 @@ class TrainingWorker:
     ConfigError at once; every later error arrives as a Snapshot message.
     """
 
-    def __init__(self, config: RunConfig) -> None:
-        self.trainer = Trainer(config)
+    def __init__(self, config: RunConfig, runs_dir: Path | None = None, history_mb: float | None = None) -> None:
+        self.runs_dir = runs_dir  # each run trained here is recorded in a folder of its own under it (None: not at all)
+        self.history_mb = history_mb
+        self.trainer = self._recording(Trainer(config))
         self.mailbox = Mailbox()
         self._commands: queue.SimpleQueue = queue.SimpleQueue()
         self._running = False
@@ -114,6 +117,10 @@ class TrainingWorker:
     def save_checkpoint(self, path: Path) -> None:
         self._send("save_checkpoint", Path(path))
 
+    def fork(self, run_dir: Path, step: int) -> None:
+        """A new run from the weights recorded at `step` of the run in `run_dir`, with a fresh optimizer."""
+        self._send("fork", (Path(run_dir), int(step)))
+
     def _send(self, name: str, argument=None) -> None:
         with self._send_lock:
             self.commands_sent += 1
@@ -132,7 +139,10 @@ class TrainingWorker:
         self._stopping.set()
         self._commands.put(("stop", None))  # wakes a paused worker
         self._thread.join(timeout)
-        return not self._thread.is_alive()
+        stopped = not self._thread.is_alive()
+        if stopped:
+            self.trainer.finish_recording()
+        return stopped
 
     # ---- the training thread ---------------------------------------------------------
     def _loop(self) -> None:
@@ -207,6 +217,8 @@ class TrainingWorker:
 
     def _publish(self) -> None:
         started = time.perf_counter()
+        if not self._running and self.trainer.run_writer is not None:  # stopped: the run's files have every step
+            self.trainer.run_writer.append_metrics(self.trainer.metrics, force=True)
         try:
             snapshot = self.trainer.snapshot()
         except Exception as error:  # the probe failed: publish the metrics, say why the pictures are missing
@@ -219,7 +231,11 @@ class TrainingWorker:
         message = self._message or self._stall_warning_for(snapshot)  # any other message comes first
         self.mailbox.put(
             dataclasses.replace(
-                snapshot, running=self._running, message=message, commands_done=self._commands_done
+                snapshot,
+                running=self._running,
+                message=message,
+                commands_done=self._commands_done,
+                run_dir=str(self.trainer.run_writer.run_dir) if self.trainer.run_writer is not None else "",
             )
         )
         self._last_publish = time.perf_counter()
@@ -255,10 +271,26 @@ class TrainingWorker:
 
     def _do_reset(self, config: RunConfig) -> str:
         try:
-            self.trainer = Trainer(config)
+            trainer = Trainer(config)
         except ConfigError as error:
             return f"{error} (still training the previous settings)"
+        self._replace_trainer(trainer)
         return ""
+
+    def _replace_trainer(self, trainer: Trainer, event: str = "") -> None:
+        """Train `trainer` from now on; the previous run's directory is closed, the new one recorded."""
+        self.trainer.finish_recording(wait=False)  # its writer process finishes on its own
+        self.trainer = self._recording(trainer, event)
+
+    def _recording(self, trainer: Trainer, event: str = "") -> Trainer:
+        """`trainer`, writing its run into a new folder under runs_dir (a message if that fails)."""
+        if self.runs_dir is not None:
+            name = trainer.config.task if trainer.config.task != "chars" else Path(trainer.config.text).stem
+            try:
+                trainer.record_to(runs.new_run_dir(self.runs_dir, name), self.history_mb, name, event=event)
+            except ConfigError as error:
+                self._message = f"{error} (training goes on without recording this run)"
+        return trainer
 
     def _do_apply(self, config: RunConfig) -> str:
         if needs_new_model(self.trainer.config, config):
@@ -269,14 +301,28 @@ class TrainingWorker:
     def _do_load_checkpoint(self, path: Path) -> str:
         previous = self.trainer.config
         try:
-            self.trainer = runs.restore_trainer(runs.load_checkpoint(path), path=path)
+            trainer = runs.restore_trainer(runs.load_checkpoint(path), path=path)
         except ConfigError as error:
             return f"{error} (the current run is unchanged)"
+        self._replace_trainer(trainer, event=f"load: {path}")
         self._do_pause(None)
         differences = architecture_differences(self.trainer.config, previous, current_is="was")
         switched = f" Its model differs: {differences}; the settings now show it." if differences else ""
         loaded = f"{NOTICE_MARK}Loaded {path} at step {self.trainer.step_count}."
         return f"{loaded}{switched} Press Start to continue training."
+
+    def _do_fork(self, argument: tuple[Path, int]) -> str:
+        run_dir, step = argument
+        try:
+            trainer = fork_trainer(open_run(run_dir), step)
+        except ConfigError as error:
+            return f"cannot fork: {error}"
+        self._do_pause(None)
+        self._replace_trainer(trainer, event=f"fork: from {run_dir} at step {step}, with a fresh optimizer")
+        return (
+            f"{NOTICE_MARK}Forked a new run from step {step}: the weights and settings of that step, with a fresh "
+            "optimizer state. Change a setting if you like, then press Start."
+        )
 
     def _do_save_checkpoint(self, path: Path) -> str:
         try:

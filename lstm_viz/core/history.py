@@ -1,0 +1,634 @@
+"""The history of a run: RunWriter records it into the run directory, open_run reads it back.
+
+    run.json        format, what the plots need without the task (baseline, gate blocks), the writer's pid
+    metrics.csv     one row per step, appended (a killed writer leaves at most a partial last line)
+    events.csv      step, kind, text: live changes, divergence, loads, forks; appended
+    history/        one record per recorded step, step-000000123.npz: the probe trace (the arrays of
+                    trace.npz), the task view ("view/..."), the weights ("weights/..."), the loss,
+                    the labels and the settings at that step ("config", JSON)
+
+Why one .npz file per record: numpy's own format keeps float32 exactly, needs no library, and opens
+in a notebook with np.load. Each record is written to a temporary file and renamed, so a writer
+killed at any moment loses at most the record it was writing and a reader never sees half of one
+(no fsync: a killed process loses nothing the kernel holds; a power cut may lose the newest
+records). Thinning is deleting files, and a reader lists the folder to see what is there now.
+HDF5 would need SWMR care to survive a killed writer, and zarr would add a dependency for what a
+folder of .npz files does.
+
+Which steps are recorded: every step up to FIRST_STEPS, then every `stride`-th step, where the
+stride is a power of two that doubles whenever the records pass the size budget (the records off
+the new stride are deleted, so the history stays evenly spaced over the whole run) or whenever
+records would come faster than the writer process can make them at CHILD_DUTY of its time.
+The first FIRST_STEPS records, events and the last record are always kept.
+
+Records are made by a child process, off the training thread (see RunWriter).
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import csv
+import io
+import json
+import os
+import pickle
+import queue
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lstm_viz.core.config import ConfigError, RunConfig, require_regular_file
+from lstm_viz.core.runs import (
+    INTEGER_COLUMNS,
+    atomic_write_text,
+    is_process_alive,
+    make_run_dir,
+    read_metrics,
+    write_config,
+)
+from lstm_viz.core.snapshot import STATE_NAMES, Snapshot, Trace, frozen_array
+
+RUN_FORMAT = 1
+HISTORY_DIR = "history"
+FIRST_STEPS = 100  # every step is recorded up to here: where most of the drama happens
+DEFAULT_HISTORY_MB = 200
+CHILD_DUTY = 0.25  # after the first steps, regular records keep the writer process busy at most this share of the time
+PENDING_BYTES = 256e6  # weights handed to the writer process and not yet written, at most
+METRICS_FLUSH_S = 0.5  # metrics.csv is appended at least this often
+EVENT_KINDS = ("change", "diverged", "load", "fork", "end")
+RECORD_NAME = re.compile(r"step-(\d{9})\.npz")
+TRACE_EXTRAS = ("lstm_input", "grad_output", "probe_input", "probe_target", "probe_output")
+
+# (step, weights, the settings then) -> (the probe's Trace, the task view)
+Prober = Callable[[int, dict, "RunConfig | None"], tuple[Trace, dict]]
+
+
+def record_name(step: int) -> str:
+    return f"step-{step:09d}.npz"
+
+
+# ---- which records to keep -----------------------------------------------------------------
+def is_regular_step(step: int, stride: int) -> bool:
+    """A step recorded on schedule: every step up to FIRST_STEPS, then every stride-th."""
+    return step <= FIRST_STEPS or step % stride == 0
+
+
+def steps_to_thin(steps: list[int], sizes: dict[int, int], protected: set[int], stride: int, budget: int):
+    """(steps to delete, the new stride): the records off the stride (made before it last doubled, or
+    spared as the newest by an earlier thinning), then, while the records take more than `budget` bytes,
+    double the stride and drop the records off it; the first FIRST_STEPS, the `protected` (events) and the
+    newest are kept whatever the budget. The regular records kept are the multiples of the stride."""
+    kept = sorted(steps)
+    newest = kept[-1] if kept else None
+
+    def thinnable(step: int) -> bool:
+        return step > FIRST_STEPS and step not in protected and step != newest
+
+    dropped = [step for step in kept if thinnable(step) and step % stride]
+    while True:
+        off_stride = set(dropped)  # a set, built once: thinning 20,000 records took seconds with a list
+        kept = [step for step in kept if step not in off_stride]
+        if sum(sizes[step] for step in kept) <= budget or not any(thinnable(step) for step in kept):
+            return dropped, stride
+        stride *= 2
+        dropped += [step for step in kept if thinnable(step) and step % stride]
+
+
+# ---- writing -----------------------------------------------------------------------------------
+class RunWriter:
+    """Writes one run directory while a run trains: metrics appended, events, and the history records.
+
+    Records are made by a child process (`python -m lstm_viz.core.history`): the training thread only
+    copies the weights and hands them over. A writer thread in this process would share the GIL with
+    training, and the two passing it back and forth made both 4x slower here; on the child's core,
+    probing costs training almost nothing. The child builds its model from `probe_spec`
+    (see make_prober) and writes each record atomically. If this process is killed, the child still
+    writes what it has received, then exits.
+
+    history_mb: the size budget of the records, 0 for none (and no child).
+    """
+
+    def __init__(
+        self,
+        run_dir: str | Path,
+        probe_spec: dict,
+        *,
+        metric_columns: tuple[str, ...],
+        baseline_loss: float | None,
+        baseline_name: str,
+        config: RunConfig | None = None,
+        name: str = "",
+        history_mb: float = DEFAULT_HISTORY_MB,
+        extra: dict | None = None,
+    ) -> None:
+        if isinstance(history_mb, bool) or not (isinstance(history_mb, (int, float)) and 0 <= history_mb < 1e9):
+            raise ConfigError(f"history-mb must be 0 (no history) or a positive number of megabytes, got {history_mb}")
+        self.run_dir = make_run_dir(run_dir)
+        self.history_dir = self.run_dir / HISTORY_DIR
+        self.budget = int(history_mb * 1e6)
+        self.stride = 1
+        self.metric_columns = metric_columns
+        self.recorded_steps: list[int] = []  # ascending: what the child has written and thinning has kept
+        self._sizes: dict[int, int] = {}
+        self._protected: set[int] = set()
+        self._metrics_written = 0
+        self._last_flush = -float("inf")
+        self._last_regular: tuple[float, int] | None = None  # (time, step) of the last regular record asked for
+        self._pending_bytes = 0  # weights handed to the child and not yet written
+        self._lock = threading.Lock()
+        self.error = ""  # why records could not be written, for the user; recording then stops
+        if config is not None:
+            write_config(self.run_dir, config, name)
+        self._meta = {
+            "format": RUN_FORMAT,
+            "baseline_loss": baseline_loss if baseline_loss is not None and np.isfinite(baseline_loss) else None,
+            "baseline_name": baseline_name,
+            "metric_columns": list(metric_columns),
+            "history_mb": history_mb,
+            "writer": {"pid": os.getpid(), "host": socket.gethostname()},
+            "finished": False,
+            **(extra or {}),
+        }
+        self._write_meta()
+        self._clear_history()
+        atomic_write_text(self.run_dir / "metrics.csv", ",".join(metric_columns) + "\n")
+        atomic_write_text(self.run_dir / "events.csv", "step,kind,text\n")
+        self._child: subprocess.Popen | None = None
+        if self.budget:
+            self._start_child(probe_spec)
+
+    def _write_meta(self) -> None:
+        atomic_write_text(self.run_dir / "run.json", json.dumps(self._meta, indent=2) + "\n")
+
+    def _clear_history(self) -> None:
+        """A run directory written again (the same --out) starts a new history."""
+        if self.history_dir.is_dir():
+            for old in self.history_dir.iterdir():
+                with contextlib.suppress(OSError):
+                    old.unlink()
+        elif self.budget:
+            self.history_dir.mkdir(exist_ok=True)
+
+    def _start_child(self, probe_spec: dict) -> None:
+        log = open(self.history_dir / ".writer.log", "wb")  # noqa: SIM115 (the child owns it)
+        with log:
+            self._child = subprocess.Popen(
+                [sys.executable, "-m", "lstm_viz.core.history", str(self.history_dir)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env={**os.environ, "OMP_NUM_THREADS": "1"},
+            )
+        self._outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._outbox.put(probe_spec)
+        self._feeder = threading.Thread(target=self._feed, name="lstm_viz history feeder", daemon=True)
+        self._reader = threading.Thread(target=self._read_acks, name="lstm_viz history acks", daemon=True)
+        self._feeder.start()
+        self._reader.start()
+
+    # ---- from the training thread ------------------------------------------------------------
+    def wants(self, step: int) -> bool:
+        """Whether `step` is due a regular record (a cheap test, made after every step)."""
+        return bool(self.budget) and not self.error and is_regular_step(step, self.stride)
+
+    def record(self, step: int, weights: dict, config: RunConfig | None = None, protected: bool = False) -> None:
+        """Record `step` with these weights (a state_dict, copied here). Protected records (events, the last)
+        survive thinning, as do the first FIRST_STEPS. A regular record is skipped while the child is behind."""
+        if not self.budget or self.error:
+            return
+        protected = protected or step <= FIRST_STEPS
+        if not protected:
+            if self._pending_bytes > PENDING_BYTES:
+                return
+            self._space_by_rate(step)
+        arrays = {name: value.detach().cpu().numpy().copy() for name, value in weights.items()}
+        size = sum(array.nbytes for array in arrays.values())
+        while protected and self._pending_bytes > PENDING_BYTES and not self.error:
+            time.sleep(0.01)  # a model this big waits for the child rather than pile up copies of its weights
+        with self._lock:
+            self._pending_bytes += size
+        settings = json.dumps(config.to_dict()) if config is not None else ""
+        self._outbox.put(("record", step, arrays, settings, protected, size))
+
+    def _space_by_rate(self, step: int) -> None:
+        """Double the stride while regular records would come faster than the child writes them at CHILD_DUTY."""
+        now = time.perf_counter()
+        if self._last_regular is not None and self._record_cost:
+            last_time, last_step = self._last_regular
+            seconds_per_step = (now - last_time) / max(step - last_step, 1)
+            while self.stride * seconds_per_step * CHILD_DUTY < self._record_cost and self.stride < 2**40:
+                self.stride *= 2
+        self._last_regular = (now, step)
+
+    _record_cost = 0.0  # seconds the child took for its last record
+
+    def event(self, step: int, kind: str, text: str = "") -> None:
+        """An event on the step axis (a live change, divergence, a load, a fork), appended at once."""
+        line = io.StringIO()
+        csv.writer(line, lineterminator="\n").writerow([step, kind, " ".join(text.split())])
+        self._append("events.csv", line.getvalue())
+
+    def append_metrics(self, metrics, force: bool = False) -> None:
+        """Append the rows of `metrics` (a MetricsLog) not written yet, at most every METRICS_FLUSH_S."""
+        if metrics.rows <= self._metrics_written:
+            return
+        if not force and time.perf_counter() - self._last_flush < METRICS_FLUSH_S:
+            return
+        columns = metrics.as_columns()
+        self._append("metrics.csv", _csv_rows({name: columns[name][self._metrics_written :] for name in columns}))
+        self._metrics_written = metrics.rows
+        self._last_flush = time.perf_counter()
+
+    def rewrite_metrics(self, metrics) -> None:
+        """Replace metrics.csv by all of `metrics` (a resumed or loaded run), atomically."""
+        header = ",".join(self.metric_columns) + "\n"
+        atomic_write_text(self.run_dir / "metrics.csv", header + _csv_rows(metrics.as_columns()))
+        self._metrics_written = metrics.rows
+
+    def close(self, wait: bool = True, timeout: float = 60.0) -> None:
+        """No more records: the child writes what it has, then marks the run finished (a window following
+        it stops waiting). wait: until it has (the CLI's exit), else in the background (the window's Reset)."""
+        self._meta["finished"] = True
+        if self._child is None:
+            with contextlib.suppress(ConfigError):
+                self._write_meta()
+            return
+        self._outbox.put(("finish", json.dumps(self._meta, indent=2) + "\n"))
+        self._outbox.put(None)
+        if wait:
+            self._feeder.join(timeout)
+            try:
+                self._child.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.error = "the history writer did not finish in time; its last records may be missing"
+            self._reader.join(1.0)
+
+    def _append(self, name: str, text: str) -> None:
+        try:
+            with open(self.run_dir / name, "a", encoding="utf-8") as file:
+                file.write(text)
+        except OSError as error:
+            self.error = f"cannot write to run directory '{self.run_dir}': {error.strerror or error}"
+
+    # ---- the threads that talk to the child (blocked on pipes: they hold no GIL while they wait) ----------
+    def _feed(self) -> None:
+        stream = self._child.stdin
+        try:
+            while (message := self._outbox.get()) is not None:
+                pickle.dump(message, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                stream.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            self.error = self.error or self._child_failure()
+        finally:
+            with contextlib.suppress(OSError, ValueError):
+                stream.close()
+
+    def _read_acks(self) -> None:
+        """The child says (step, bytes, seconds) for every record written: keep it, thin the history."""
+        while True:
+            try:
+                step, size, cost, weights_bytes, protected = pickle.load(self._child.stdout)
+            except (EOFError, OSError, pickle.UnpicklingError, ValueError):
+                if self._child.poll() not in (None, 0):
+                    self.error = self.error or self._child_failure()
+                return
+            with self._lock:
+                self._pending_bytes -= weights_bytes
+                if size < 0:  # the child could not write it
+                    self.error = self.error or f"cannot write history to '{self.history_dir}' (see .writer.log)"
+                    continue
+                if not protected:
+                    self._record_cost = cost
+                self._keep(step, size, protected)
+
+    def _child_failure(self) -> str:
+        return f"the history writer stopped (exit {self._child.poll()}); see {self.history_dir / '.writer.log'}"
+
+    def _keep(self, step: int, size: int, protected: bool) -> None:
+        if step not in self._sizes:
+            bisect.insort(self.recorded_steps, step)
+        self._sizes[step] = size
+        if protected:
+            self._protected.add(step)
+        dropped, self.stride = steps_to_thin(
+            self.recorded_steps, self._sizes, self._protected, self.stride, self.budget
+        )
+        for old in dropped:
+            self.recorded_steps.remove(old)
+            del self._sizes[old]
+            with contextlib.suppress(OSError):
+                (self.history_dir / record_name(old)).unlink()
+
+
+def write_record(history_dir: Path, step: int, trace: Trace, view: dict, weights: dict, settings: str) -> int:
+    """One record file, written to a temporary name and renamed (a reader never sees half of one); its size."""
+    arrays = dict(trace.arrays())
+    arrays["loss"] = np.float64(trace.loss)
+    arrays["cell_type"] = np.str_(trace.cell)
+    if trace.labels is not None:
+        arrays["labels"] = np.array(trace.labels, dtype=str)
+    if settings:
+        arrays["config"] = np.str_(settings)
+    for key, value in view.items():
+        arrays[f"view/{key}"] = np.asarray(value)
+    for key, value in weights.items():
+        arrays[f"weights/{key}"] = value
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    data = buffer.getvalue()
+    path = history_dir / record_name(step)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # a reader never lists it
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+    return len(data)
+
+
+def _child_main(history_dir: Path) -> None:
+    """The record writer: reads the probe spec, then records, from stdin; acknowledges each on stdout."""
+    import torch
+
+    from lstm_viz.core.trainer import make_prober
+
+    torch.set_num_threads(1)
+    inbox, acks = sys.stdin.buffer, sys.stdout.buffer
+    prober = make_prober(pickle.load(inbox))
+    while True:
+        try:
+            message = pickle.load(inbox)
+        except EOFError:  # the trainer closed the pipe or was killed: all that was sent is written
+            return
+        if message[0] == "finish":
+            atomic_write_text(history_dir.parent / "run.json", message[1])
+            continue
+        _, step, weights, settings, protected, weights_bytes = message
+        started = time.perf_counter()
+        try:
+            config = RunConfig.from_dict(json.loads(settings)) if settings else None
+            trace, view = prober(step, {name: torch.from_numpy(value) for name, value in weights.items()}, config)
+            size = write_record(history_dir, step, trace, view, weights, settings)
+        except Exception:  # noqa: BLE001 (logged; the trainer is told and stops recording)
+            traceback.print_exc()
+            size = -1
+        pickle.dump((step, size, time.perf_counter() - started, weights_bytes, protected), acks)
+        acks.flush()
+
+
+def _csv_rows(columns: dict[str, np.ndarray]) -> str:
+    """Rows of metrics.csv for these (steps,) columns."""
+    table = np.stack(list(columns.values()), axis=1)  # (steps, columns)
+    buffer = io.StringIO()
+    np.savetxt(buffer, table, fmt=["%d" if name in INTEGER_COLUMNS else "%.9g" for name in columns], delimiter=",")
+    return buffer.getvalue()
+
+
+# ---- reading -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Event:
+    step: int
+    kind: str
+    text: str
+
+
+class Run:
+    """A run directory, read while it is written or afterwards. See open_run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._meta = _read_meta(path)
+        self.config: RunConfig | None = _read_config(path)
+        self.baseline_loss = self._meta.get("baseline_loss")
+        self.baseline_name = str(self._meta.get("baseline_name", ""))
+        self.steps = np.zeros(0, dtype=np.int64)
+        self._metrics: dict[str, np.ndarray] | None = None
+        self._metrics_size = -1
+        self._shapes: dict[str, tuple] | None = None
+        self.refresh()
+
+    # ---- what is on disk now ---------------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Look again at the directory (records, metrics, events); True if anything new is there."""
+        if not self.path.is_dir():
+            raise ConfigError(f"run '{self.path}' no longer exists (deleted while open)")
+        history = self.path / HISTORY_DIR
+        names = os.listdir(history) if history.is_dir() else []
+        steps = np.array(sorted(int(m.group(1)) for m in map(RECORD_NAME.fullmatch, names) if m), dtype=np.int64)
+        changed = not np.array_equal(steps, self.steps)
+        self.steps = steps
+        try:
+            size = (self.path / "metrics.csv").stat().st_size
+        except OSError:
+            size = 0
+        if size != self._metrics_size:
+            self._metrics, self._metrics_size, changed = None, size, True
+        with contextlib.suppress(ConfigError):
+            self._meta = _read_meta(self.path)
+        return changed
+
+    @property
+    def metrics(self) -> dict[str, np.ndarray]:
+        """Per-step columns, as metrics.csv (only whole rows: a row being written is left out)."""
+        if self._metrics is None:
+            self._metrics = read_metrics(self.path / "metrics.csv", self._meta.get("metric_columns"))
+        return self._metrics
+
+    @property
+    def events(self) -> list[Event]:
+        return read_events(self.path / "events.csv")
+
+    @property
+    def block_names(self) -> tuple[str, ...]:
+        return tuple(name for name in self._meta.get("metric_columns", []) if "." in name)
+
+    @property
+    def finished(self) -> bool:
+        return bool(self._meta.get("finished"))
+
+    @property
+    def writer_alive(self) -> bool:
+        """Whether the process writing this run is still at it (as far as this machine can tell)."""
+        writer = self._meta.get("writer") or {}
+        if self.finished:
+            return False
+        if writer.get("host") != socket.gethostname():
+            return True  # written on another machine: cannot tell; assume it is
+        return is_process_alive(int(writer.get("pid", 0)))
+
+    # ---- one record ----------------------------------------------------------------------------------
+    def record(self, step: int) -> dict[str, np.ndarray]:
+        """Every array of the record at `step` (trace, "view/...", "weights/...", "loss", "config")."""
+        path = self.path / HISTORY_DIR / record_name(int(step))
+        try:
+            with np.load(path, allow_pickle=False) as record:
+                arrays = {key: record[key] for key in record.files}
+        except FileNotFoundError:
+            if not self.path.is_dir():
+                raise ConfigError(f"run '{self.path}' no longer exists (deleted while open)") from None
+            raise ConfigError(f"run '{self.path}' has no record of step {step} (thinned or removed)") from None
+        except (zipfile.BadZipFile, ValueError, EOFError, OSError) as error:
+            raise ConfigError(
+                f"the record of step {step} in '{self.path}' is damaged ({type(error).__name__}); "
+                "other steps may still open"
+            ) from None
+        self._check_shapes(step, arrays)
+        return arrays
+
+    def trace(self, step: int) -> dict[str, np.ndarray]:
+        """The probe at `step`: the same keys and shapes as trace.npz."""
+        arrays = self.record(step)
+        return {key: value for key, value in arrays.items() if "/" not in key and key not in _RECORD_EXTRAS}
+
+    def weights(self, step: int) -> dict[str, torch.Tensor]:
+        """The model's state_dict at `step`."""
+        arrays = self.record(step)
+        prefix = "weights/"
+        return {key[len(prefix) :]: torch.from_numpy(value) for key, value in arrays.items() if key.startswith(prefix)}
+
+    def snapshot(self, step: int, metrics: dict[str, np.ndarray] | None = None) -> Snapshot:
+        """The record at `step` as the Snapshot the panels draw, with the metrics as they are now (`metrics`, if
+        the caller has them: a window training this run has them live, and reading metrics.csv again costs)."""
+        arrays = self.record(step)
+        cell = str(arrays["cell_type"])
+        trace = Trace(
+            cell=cell,
+            quantities={name: frozen_array(arrays[name]) for name in _quantity_names(cell)},
+            **{name: frozen_array(arrays[name]) for name in TRACE_EXTRAS},
+            loss=float(arrays["loss"]),
+            labels=tuple(str(label) for label in arrays["labels"]) if "labels" in arrays else None,
+        )
+        view = {key[len("view/") :]: _view_value(value) for key, value in arrays.items() if key.startswith("view/")}
+        config = self.config
+        if "config" in arrays:
+            config = RunConfig.from_dict(json.loads(str(arrays["config"])), source=f"record {step}")
+        return Snapshot(
+            step=int(step),
+            config=config,
+            metrics=self.metrics if metrics is None else metrics,
+            block_names=self.block_names,
+            baseline_loss=float("nan") if self.baseline_loss is None else float(self.baseline_loss),
+            no_input_loss=self._meta.get("no_input_loss"),
+            baseline_name=self.baseline_name,
+            steps_per_s=0.0,
+            trace=trace,
+            view=view,
+            diverged_at_step=next((event.step for event in self.events if event.kind == "diverged"), None),
+        )
+
+    def _check_shapes(self, step: int, arrays: dict) -> None:
+        shapes = {key: value.shape for key, value in arrays.items() if not key.startswith("view/")}
+        if self._shapes is None:
+            self._shapes = shapes
+        elif shapes != self._shapes:
+            keys = set(shapes) | set(self._shapes)
+            different = sorted(key for key in keys if shapes.get(key) != self._shapes.get(key))
+            raise ConfigError(
+                f"the record of step {step} in '{self.path}' does not match the run's other records "
+                f"({different[0]}: {shapes.get(different[0])} vs {self._shapes.get(different[0])}); "
+                "was another run written into this folder?"
+            )
+
+
+_RECORD_EXTRAS = ("loss", "cell_type", "labels", "config")
+
+
+def _quantity_names(cell: str) -> tuple[str, ...]:
+    from lstm_viz.core.snapshot import GRADIENT_NAMES
+
+    return STATE_NAMES[cell] + GRADIENT_NAMES[cell]
+
+
+def _view_value(value: np.ndarray):
+    """A task-view entry as the task made it: 0-d arrays back to str / float / int."""
+    if value.ndim:
+        return frozen_array(value)
+    return value.item()
+
+
+def fork_trainer(run: Run, step: int):
+    """A Trainer that starts from the weights and settings recorded at `step` of `run`, with a fresh
+    optimizer, and the metrics of the steps up to it; ConfigError if that record cannot be had."""
+    from lstm_viz.core.trainer import Trainer  # the trainer imports this module when it records
+
+    config = run.snapshot(step).config
+    if config is None:
+        raise ConfigError(f"run '{run.path}' has no settings (config.json) to build its model from")
+    trainer = Trainer(config)
+    metrics = run.metrics
+    missing = [name for name in trainer.metrics.columns if name not in metrics]
+    if missing:
+        raise ConfigError(f"run '{run.path}' has metrics of another model (no column '{missing[0]}')")
+    upto = metrics["step"] <= step  # (steps,)
+    try:
+        trainer.load_weights(run.weights(step), int(step), {name: values[upto] for name, values in metrics.items()})
+    except (RuntimeError, KeyError) as error:
+        raise ConfigError(f"the weights of step {step} in '{run.path}' do not fit its settings ({error})") from None
+    return trainer
+
+
+def open_run(path: str | Path) -> Run:
+    """The run in directory `path`, finished or still being written; ConfigError if it is none."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise ConfigError(f"run '{path}' does not exist; give a run directory (lstm-viz train --out DIR writes one)")
+    if not path.is_dir():
+        raise ConfigError(f"'{path}' is a file, not a run directory; give the folder that holds run.json")
+    return Run(path)
+
+
+def _read_meta(path: Path) -> dict:
+    meta_path = path / "run.json"
+    if not meta_path.exists():
+        hint = " (written before lstm_viz 0.2, which has no history)" if (path / "metrics.csv").exists() else ""
+        raise ConfigError(f"'{path}' is not an lstm_viz run{hint}: it has no run.json")
+    require_regular_file(meta_path, "run file", "give a run directory")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ConfigError(f"'{meta_path}' is damaged ({type(error).__name__}); is this an lstm_viz run?") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("format"), int):
+        raise ConfigError(f"'{meta_path}' is not an lstm_viz run file (no format number)")
+    if meta["format"] > RUN_FORMAT:
+        raise ConfigError(
+            f"run '{path}' was written by a newer lstm_viz (run format {meta['format']}, this one reads "
+            f"{RUN_FORMAT}); upgrade lstm_viz to open it"
+        )
+    return meta
+
+
+def _read_config(path: Path) -> RunConfig | None:
+    config_path = path / "config.json"
+    if not config_path.exists():
+        return None
+    try:
+        data = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ConfigError(f"'{config_path}' is damaged ({type(error).__name__})") from None
+    return RunConfig.from_dict(data, source=str(config_path))
+
+
+def read_events(path: Path) -> list[Event]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    events = []
+    complete = text[: text.rfind("\n") + 1]  # a line being written is left out
+    for row in list(csv.reader(io.StringIO(complete)))[1:]:
+        if len(row) == 3 and row[0].isdigit():
+            events.append(Event(int(row[0]), row[1], row[2]))
+    return events
+
+
+if __name__ == "__main__":
+    _child_main(Path(sys.argv[1]))
