@@ -11,9 +11,23 @@ import json
 import os
 import stat
 from dataclasses import dataclass, field, fields
+from importlib import resources
 from pathlib import Path
 
-PRESET_DIR = Path(__file__).resolve().parent.parent.parent / "assets" / "presets"
+
+def _asset_dir() -> Path:
+    """The repository's assets/ folder as installed: the package lstm_viz.assets (pyproject.toml maps it)."""
+    try:
+        return Path(resources.files("lstm_viz.assets"))
+    except ModuleNotFoundError:  # e.g. python -m lstm_viz in a checkout whose lstm_viz was installed without -e
+        raise ImportError(
+            "lstm_viz's presets and names list (the package lstm_viz.assets) are not installed: "
+            "reinstall with 'pip install .', or 'pip install -e .' to run from this checkout"
+        ) from None
+
+
+ASSET_DIR = _asset_dir()
+PRESET_DIR = ASSET_DIR / "presets"
 
 TASKS = ("sine", "chars", "adding")
 NEXT_STEP_TASKS = ("sine", "chars")  # the target at t is the input at t+1: a backward direction has read it

@@ -20,11 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import lstm_viz
-from lstm_viz.core.config import ConfigError, RunConfig, require_regular_file
+from lstm_viz.core.config import ASSET_DIR, ConfigError, RunConfig, require_regular_file
 from lstm_viz.core.tasks.base import Task
 
-NAMES_PATH = Path(lstm_viz.__file__).resolve().parent.parent / "assets" / "names.txt"
+NAMES_PATH = ASSET_DIR / "names.txt"
 HIHELLO = "hihello"
 MAX_FILE_MB = 50
 MAX_FILE_BYTES = MAX_FILE_MB * 1024 * 1024
