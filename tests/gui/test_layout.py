@@ -2,6 +2,7 @@
 of any dock, and View > Restore default layout brings back the default sizes."""
 
 import dataclasses
+import math
 
 import pytest
 from PyQt6.QtCore import Qt
@@ -104,3 +105,17 @@ def test_restore_default_layout_brings_back_the_window_size_and_even_columns(qtb
     heights = [docks[title].height() for title in RIGHT_COLUMN]
     assert max(heights) - min(heights) <= 2, heights
     assert abs(docks["Gates"].height() - docks["States"].height()) <= 2
+
+
+def test_after_a_reset_the_training_axes_show_the_new_run(qtbot, window):
+    training = window.panels["Training"]
+    window.worker.start()
+    wait_for(qtbot, window, lambda snapshot: snapshot.step >= 60)
+    window.worker.pause()
+    assert training.loss_plot.viewRange()[0][1] >= 60
+    window.reset()
+    wait_for(qtbot, window, lambda snapshot: snapshot.step == 0)
+    (x_low, x_high), (y_low, y_high) = training.loss_plot.viewRange()
+    assert (x_low, x_high) == (0, 10)
+    baseline = math.log10(window.last_snapshot.baseline_loss)
+    assert y_low <= baseline <= y_high and y_high - y_low < 1  # around the baseline, the only thing in it

@@ -198,13 +198,25 @@ class LogAxis(ValueAxis):
 
 class SteadyViewBox(pg.ViewBox):
     """A ViewBox whose auto-range (and 'View All') covers the data with round bounds, grows as soon
-    as the data leaves them and shrinks only when the data fills less than SHRINK_BELOW of them."""
+    as the data leaves them and shrinks only when the data fills less than SHRINK_BELOW of them.
+    min_span: the least span each axis's auto-range covers (10 training steps, not fractions of one)."""
 
     SHRINK_BELOW = 0.6
 
     def __init__(self) -> None:
         super().__init__()
         self._bounds: list[tuple[float, float] | None] = [None, None]
+        self.min_span = [0.0, 0.0]
+
+    def forget(self, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
+        """Start afresh for other data (a new run): show these ranges until data arrives, then auto-range
+        to it, whatever the bounds of the data before. An axis linked to another view follows that one."""
+        self._bounds = [None, None]
+        free = [axis for axis in (self.XAxis, self.YAxis) if self.linkedView(axis) is None]
+        ranges = {self.XAxis: {"xRange": x_range}, self.YAxis: {"yRange": y_range}}
+        for axis in free:
+            self.setRange(**ranges[axis], padding=0)
+            self.enableAutoRange(axis)
 
     def suggestPadding(self, axis):  # noqa: N802 (pyqtgraph's names)
         return 0.0  # round_bounds() leaves the margin
@@ -215,6 +227,10 @@ class SteadyViewBox(pg.ViewBox):
             if data is None or not all(math.isfinite(v) for v in data):
                 continue
             wanted, current = round_bounds(*data), self._bounds[axis]
+            span = self.min_span[axis]
+            if wanted[1] - wanted[0] < span:  # from a multiple of the span: 0..10, not 0.5..10.5
+                low = math.floor(wanted[0] / span) * span
+                wanted = (low, max(wanted[1], low + span))
             inside = current is not None and current[0] <= wanted[0] and wanted[1] <= current[1]
             if not (inside and wanted[1] - wanted[0] >= self.SHRINK_BELOW * (current[1] - current[0])):
                 self._bounds[axis] = wanted

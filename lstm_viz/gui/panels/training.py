@@ -33,6 +33,8 @@ from lstm_viz.gui.panels.plots import (
 )
 
 MAX_CLIP_MARKS = 500  # more clip events than this: one marker per bin of steps
+MIN_STEP_SPAN = 10  # the step axis spans at least 0..10: whole steps, also at step 0
+EMPTY_LOG_RANGE = (-1.0, 1.0)  # a plot with nothing in it yet shows 0.1 .. 10
 GROUP_COLOURS = (SKY, ORANGE, GREEN, PURPLE, YELLOW, BLUE, VERMILLION, GREY)
 
 
@@ -114,10 +116,13 @@ class LogSeries:
         self.names: tuple[str, ...] = ()
         self._buffers: dict[str, np.ndarray] = {}
 
-    def update(self, steps: np.ndarray, names: tuple[str, ...], series) -> dict[str, np.ndarray]:
-        """`series(start)` -> {name: values of rows start..} for `names`; returns {name: log10 of all rows}."""
+    def update(self, steps: np.ndarray, names: tuple[str, ...], series, restart: bool = False) -> dict[str, np.ndarray]:
+        """`series(start)` -> {name: values of rows start..} for `names`; returns {name: log10 of all rows}.
+        restart: these are another run's rows (all are computed, even if the same steps are there)."""
         rows = len(steps)
-        appended = names == self.names and 0 < self.rows <= rows and steps[self.rows - 1] == self.last_step
+        appended = (
+            not restart and names == self.names and 0 < self.rows <= rows and steps[self.rows - 1] == self.last_step
+        )
         start = self.rows if appended else 0
         for name, values in series(start).items():
             buffer = self._buffers.get(name)
@@ -163,6 +168,7 @@ class TrainingPanel(Panel):
         self.block_groups: dict[str, list[str]] = {}
         self.series = LogSeries()
         self._drawn = None  # (rows, last step, block names) on the curves
+        self._last_row = None  # (rows, step, loss) of the last row drawn: is the next snapshot the same run?
 
         self.plots = (self.loss_plot, self.grad_plot, self.block_plot)
         for row, plot in enumerate(self.plots):
@@ -171,6 +177,7 @@ class TrainingPanel(Panel):
             if plot is not self.block_plot:
                 plot.hideAxis("bottom")  # the lowest plot's axis shows the steps; room for the curves
             self.graphics.addItem(plot, row=row, col=0)
+            plot.vb.min_span[0] = MIN_STEP_SPAN
         self.graphics.ci.layout.setRowStretchFactor(0, 3)  # the loss matters most: 3/7 of the height
         for row in (1, 2):
             self.graphics.ci.layout.setRowStretchFactor(row, 2)
@@ -190,10 +197,11 @@ class TrainingPanel(Panel):
                 columns[group] = np.sqrt(sum(metrics[name][start:] ** 2 for name in names))
             return columns
 
+        new_run = not self._continues_run(metrics)
         drawn = (len(steps), steps[-1] if len(steps) else None, snapshot.block_names)
-        if drawn != self._drawn:  # paused: the same rows again, nothing to redraw (costly at 100k steps)
+        if new_run or drawn != self._drawn:  # paused: the same rows again, nothing to redraw (costly at 100k steps)
             self._drawn = drawn
-            logs = self.series.update(steps, plain + tuple(groups), series)  # name -> log10 values (N,)
+            logs = self.series.update(steps, plain + tuple(groups), series, restart=new_run)  # name -> log10 (N,)
             self.loss_curve.setData(steps, logs["loss"])
             self.grad_curve.setData(steps, logs["grad_norm"])
             self.clipped_grad_curve.setData(steps, logs["grad_norm_clipped"])
@@ -226,7 +234,23 @@ class TrainingPanel(Panel):
             self.diverged_line.label.setFormat(f"diverged at step {diverged}")
         self.diverged_line.setVisible(diverged is not None)
         for plot in self.plots:
+            if new_run:  # after a reset, a new model or a loaded checkpoint: fit the axes to this run, not the last
+                plot.vb.forget((0, MIN_STEP_SPAN), EMPTY_LOG_RANGE)
             plot.settle()
+
+    def _continues_run(self, metrics: dict[str, np.ndarray]) -> bool:
+        """Whether `metrics` go on from the rows drawn last (the last of them is still there, the same),
+        rather than being another run's: a reset or a new model starts at step 0 again, and a loaded
+        checkpoint has its own history, at the same steps or not."""
+        steps, losses = metrics["step"], metrics["loss"]
+        previous = self._last_row
+        self._last_row = (len(steps), steps[-1], losses[-1]) if len(steps) else (0, None, None)
+        if previous is None:
+            return False
+        rows, step, loss = previous
+        if rows == 0:
+            return True  # nothing drawn yet: nothing to forget
+        return rows <= len(steps) and steps[rows - 1] == step and losses[rows - 1].tobytes() == loss.tobytes()
 
     def _rebuild_block_curves(self, groups: dict[str, list[str]]) -> None:
         for curve in self.block_curves.values():

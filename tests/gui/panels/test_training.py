@@ -123,3 +123,30 @@ def test_many_clip_events_are_thinned_to_one_mark_per_bin():
     few = np.zeros(100)
     few[[3, 50, 99]] = 1
     assert clip_marks(steps[:100], few).tolist() == [3, 50, 99]
+
+
+def view_ranges(panel) -> list:
+    for plot in panel.plots:
+        plot.settle()
+    return [plot.viewRange() for plot in panel.plots]
+
+
+def test_the_axes_fit_each_new_run_as_a_panel_that_saw_only_it(qtbot, panel, make_snapshot):
+    panel.update_snapshot(make_snapshot())  # the first snapshot: no run before it
+    panel.update_snapshot(make_snapshot(steps=0))  # step 0: nothing trained yet
+    (x_low, x_high), _ = view_ranges(panel)[0]
+    assert (x_low, x_high) == (0, 10)  # whole steps, not 0.1 .. 0.9
+    panel.update_snapshot(make_snapshot(steps=40, task="adding", lr=0.05))  # a long run, losses far from sine's
+    panel.update_snapshot(make_snapshot(steps=0))  # Reset
+    assert view_ranges(panel)[0][0] == [0, 10]
+    for new_run in (make_snapshot(steps=3), make_snapshot(steps=40, seed=1)):  # a new model; a loaded checkpoint
+        panel.update_snapshot(new_run)
+        alone = TrainingPanel()
+        qtbot.addWidget(alone)
+        alone.update_snapshot(new_run)
+        assert view_ranges(panel) == view_ranges(alone)
+        assert np.allclose(10**panel.loss_curve.yData, new_run.metrics["loss"])
+        (x_low, x_high), (y_low, y_high) = view_ranges(panel)[0]
+        assert x_low <= 1 and new_run.step <= x_high <= max(10, 1.5 * new_run.step)
+        shown = [*np.log10(new_run.metrics["loss"]), math.log10(new_run.baseline_loss)]
+        assert y_low <= min(shown) and max(shown) <= y_high <= y_low + 2 * (max(shown) - min(shown)) + 0.5
