@@ -71,8 +71,8 @@ EVENT_KINDS = ("change", "diverged", "load", "fork", "end")
 RECORD_NAME = re.compile(r"step-(\d{9})\.npz")
 TRACE_EXTRAS = ("lstm_input", "grad_output", "probe_input", "probe_target", "probe_output")
 
-# (step, weights, the settings then) -> (the probe's Trace, the task view)
-Prober = Callable[[int, dict, "RunConfig | None"], tuple[Trace, dict]]
+# (step, weights, the settings then, probe extras) -> (the probe's Trace, the task view)
+Prober = Callable[[int, dict, "RunConfig | None", dict], tuple[Trace, dict]]
 
 
 def record_name(step: int) -> str:
@@ -190,6 +190,9 @@ class RunWriter:
                 stdout=subprocess.PIPE,
                 stderr=log,
                 env={**os.environ, "OMP_NUM_THREADS": "1"},
+                # Not in the terminal's process group: Ctrl-C there would kill it mid-record (the last records
+                # lost, the run never marked finished); the trainer stops on it and ends the child by closing stdin.
+                start_new_session=True,
             )
         self._outbox: queue.SimpleQueue = queue.SimpleQueue()
         self._outbox.put(probe_spec)
@@ -203,9 +206,17 @@ class RunWriter:
         """Whether `step` is due a regular record (a cheap test, made after every step)."""
         return bool(self.budget) and not self.error and is_regular_step(step, self.stride)
 
-    def record(self, step: int, weights: dict, config: RunConfig | None = None, protected: bool = False) -> None:
+    def record(
+        self,
+        step: int,
+        weights: dict,
+        config: RunConfig | None = None,
+        protected: bool = False,
+        probe_extras: dict | None = None,
+    ) -> None:
         """Record `step` with these weights (a state_dict, copied here). Protected records (events, the last)
-        survive thinning, as do the first FIRST_STEPS. A regular record is skipped while the child is behind."""
+        survive thinning, as do the first FIRST_STEPS. A regular record is skipped while the child is behind.
+        probe_extras: numpy arrays the prober needs besides the weights (the Recorder's dL/d(output))."""
         if not self.budget or self.error:
             return
         protected = protected or step <= FIRST_STEPS
@@ -220,7 +231,7 @@ class RunWriter:
         with self._lock:
             self._pending_bytes += size
         settings = json.dumps(config.to_dict()) if config is not None else ""
-        self._outbox.put(("record", step, arrays, settings, protected, size))
+        self._outbox.put(("record", step, arrays, settings, protected, size, probe_extras or {}))
 
     def _space_by_rate(self, step: int) -> None:
         """Double the stride while regular records would come faster than the child writes them at CHILD_DUTY."""
@@ -372,11 +383,12 @@ def _child_main(history_dir: Path) -> None:
         if message[0] == "finish":
             atomic_write_text(history_dir.parent / "run.json", message[1])
             continue
-        _, step, weights, settings, protected, weights_bytes = message
+        _, step, weights, settings, protected, weights_bytes, extras = message
         started = time.perf_counter()
         try:
             config = RunConfig.from_dict(json.loads(settings)) if settings else None
-            trace, view = prober(step, {name: torch.from_numpy(value) for name, value in weights.items()}, config)
+            tensors = {name: torch.from_numpy(value) for name, value in weights.items()}
+            trace, view = prober(step, tensors, config, extras)
             size = write_record(history_dir, step, trace, view, weights, settings)
         except Exception:  # noqa: BLE001 (logged; the trainer is told and stops recording)
             traceback.print_exc()
@@ -579,9 +591,13 @@ def fork_trainer(run: Run, step: int):
 def open_run(path: str | Path) -> Run:
     """The run in directory `path`, finished or still being written; ConfigError if it is none."""
     path = Path(path).expanduser()
-    if not path.exists():
+    try:
+        is_dir = path.is_dir()  # False for what is not there; raises for a name too long, an unreadable folder
+    except OSError as error:
+        raise ConfigError(f"cannot open run '{path}': {error.strerror or error}") from None
+    if not is_dir and not path.exists():
         raise ConfigError(f"run '{path}' does not exist; give a run directory (lstm-viz train --out DIR writes one)")
-    if not path.is_dir():
+    if not is_dir:
         raise ConfigError(f"'{path}' is a file, not a run directory; give the folder that holds run.json")
     return Run(path)
 

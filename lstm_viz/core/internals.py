@@ -16,15 +16,111 @@ the plots can show; the tests hold it to 1e-5 of a float64 autograd reference).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from threadpoolctl import ThreadpoolController
+from torch import nn
 
 from lstm_viz.core.snapshot import GRADIENT_NAMES, STATE_NAMES, Trace, frozen_array
 
 # numpy's OpenBLAS threads spin between the probe's small matmuls and fight torch's
 # threads for the two cores: one thread makes the whole probe ~3x faster here.
 ThreadpoolController().select(internal_api="openblas").limit(limits=1)
+
+
+@dataclass(frozen=True)
+class RecurrentWeights:
+    """The weights of a stack of recurrent layers, whatever module holds them: views, never copies.
+
+    `layers[k][d]` maps weight_ih (G*H, F), weight_hh (G*H, H), bias_ih and bias_hh (G*H,) to tensors
+    of layer k, direction d (a module without biases gets zeros)."""
+
+    cell: str  # lstm, gru or rnn
+    nonlinearity: str  # tanh, or relu for nn.RNN(nonlinearity="relu")
+    hidden_size: int
+    layers: list[list[dict[str, torch.Tensor]]]
+
+    @property
+    def directions(self) -> int:
+        return len(self.layers[0])
+
+
+CELL_OF_MODULE = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "rnn"}
+
+
+def recurrent_weights(module) -> RecurrentWeights:
+    """The weights of an nn.LSTM / nn.GRU / nn.RNN (any number of layers, either direction) or of the app's
+    SequenceModel (a stack of single-layer ones)."""
+    if isinstance(module, tuple(CELL_OF_MODULE)):
+        cell, stack = CELL_OF_MODULE[type(module)], [(module, k) for k in range(module.num_layers)]
+        first = module
+    else:  # SequenceModel
+        cell, stack = module.cell, [(layer, 0) for layer in module.layers]
+        first = module.layers[0]
+    directions = ["", "_reverse"][: 2 if first.bidirectional else 1]
+    layers = []
+    for holder, index in stack:
+        layer = []
+        for suffix in directions:
+            weights = {kind: getattr(holder, f"{kind}_l{index}{suffix}") for kind in ("weight_ih", "weight_hh")}
+            for kind in ("bias_ih", "bias_hh"):
+                bias = getattr(holder, f"{kind}_l{index}{suffix}", None)
+                weights[kind] = bias if bias is not None else weights["weight_hh"].new_zeros(len(weights["weight_hh"]))
+            layer.append(weights)
+        layers.append(layer)
+    return RecurrentWeights(cell, getattr(first, "nonlinearity", "tanh"), first.hidden_size, layers)
+
+
+def layer_outputs(weights: RecurrentWeights, layer_input: torch.Tensor) -> list[torch.Tensor]:
+    """Every layer's output (T, D*H) for one sequence (T, F), by torch's fused kernels, one layer at a time."""
+    kernel = {"lstm": torch._VF.lstm, "gru": torch._VF.gru, "rnn": getattr(torch._VF, f"rnn_{weights.nonlinearity}")}
+    directions, hidden = weights.directions, weights.hidden_size
+    outputs, x = [], layer_input[:, None]  # (T, 1, F)
+    with torch.no_grad():
+        for layer in weights.layers:
+            flat = [w[kind] for w in layer for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+            initial = x.new_zeros(directions, 1, hidden)  # (D, 1, H)
+            state = (initial, initial) if weights.cell == "lstm" else initial
+            x = kernel[weights.cell](x, state, flat, True, 1, 0.0, False, directions == 2, False)[0]  # (T, 1, D*H)
+            outputs.append(x[:, 0])
+    return outputs
+
+
+def reconstruct(
+    weights: RecurrentWeights, layer_input: np.ndarray, outputs: list[np.ndarray], grad_output: np.ndarray | None
+) -> dict[str, np.ndarray]:
+    """Every gate and state of every layer and direction, (L, D, T, H) each, time running forward, from the
+    layers' input (T, F) and outputs (T, D*H); with grad_output (T, D*H), the direct dL/d(top output_t),
+    also the gradients through time (grad_hidden, and grad_cell for an LSTM)."""
+    hidden, cell = weights.hidden_size, weights.cell
+    inputs = [layer_input] + outputs[:-1]
+    per_layer = [
+        [
+            _forward(cell, _as_numpy_weights(layer[d]), x, out, d, hidden, weights.nonlinearity)
+            for d in range(weights.directions)
+        ]
+        for layer, x, out in zip(weights.layers, inputs, outputs)
+    ]
+    names = STATE_NAMES[cell]
+    if grad_output is not None:
+        names += GRADIENT_NAMES[cell]
+        # Backward through time, top layer first; each layer hands the one below its input gradient.
+        direct = grad_output  # (T, D*H)
+        for layer_index in reversed(range(len(per_layer))):
+            grad_below = np.zeros((direct.shape[0], inputs[layer_index].shape[-1]), np.float32)  # (T, F_layer)
+            for direction, steps in enumerate(per_layer[layer_index]):
+                direct_here = direct[:, direction * hidden : (direction + 1) * hidden]  # (T, H)
+                grad_pre_input = _BACKWARD[cell](steps, _in_order(direct_here, direction))  # (T, G*H)
+                grad_below += _in_order(grad_pre_input @ steps["weight_ih"], direction)  # (T, F_layer)
+            direct = grad_below
+    return {
+        name: frozen_array(
+            np.stack([np.stack([_in_order(steps[name], d) for d, steps in enumerate(layer)]) for layer in per_layer])
+        )  # (L, D, T, H)
+        for name in names
+    }
 
 
 def probe_trace(model, task) -> Trace:
@@ -38,53 +134,22 @@ def probe_trace(model, task) -> Trace:
 
 def _probe_trace(model, task) -> Trace:
     probe_inputs, probe_targets = task.probe()
-    was_training = model.training
-    model.eval()
+    weights = recurrent_weights(model)
     with torch.no_grad():
-        lstm_input = model.adapter(probe_inputs)  # (1, T, F)
-        _, _, layer_outputs = model.run(probe_inputs)  # each (1, T, D*H)
+        lstm_input = model.adapter(probe_inputs)[0]  # (T, F)
+        outputs = layer_outputs(weights, lstm_input)  # each (T, D*H)
     # Direct gradient of the probe loss w.r.t. the top layer's outputs (head + loss only).
-    top_output = layer_outputs[-1].detach().requires_grad_(True)  # (1, T, D*H)
+    top_output = outputs[-1][None].detach().requires_grad_(True)  # (1, T, D*H)
     with torch.enable_grad():
         probe_outputs = model.head(top_output)  # (1, T, O)
         loss = task.loss(probe_outputs, probe_targets)
         (grad_top,) = torch.autograd.grad(loss, top_output)  # (1, T, D*H)
-    model.train(was_training)
-
-    layer_inputs = [lstm_input[0]] + [out[0] for out in layer_outputs[:-1]]
-    per_layer = []
-    for layer, x, out in zip(model.layers, layer_inputs, layer_outputs):
-        per_layer.append(
-            [
-                _forward(
-                    model.cell, _weights(layer, suffix), _as_numpy(x), _as_numpy(out[0]), direction, model.hidden_size
-                )
-                for direction, suffix in enumerate(model.direction_suffixes())
-            ]
-        )
-
-    # Backward through time, top layer first; each layer hands the one below its input gradient.
-    direct = _as_numpy(grad_top[0])  # (T, D*H)
-    hidden = model.hidden_size
-    for layer_index in reversed(range(len(per_layer))):
-        grad_below = np.zeros((direct.shape[0], layer_inputs[layer_index].shape[-1]), np.float32)  # (T, F_layer)
-        for direction, steps in enumerate(per_layer[layer_index]):
-            direct_here = direct[:, direction * hidden : (direction + 1) * hidden]  # (T, H)
-            grad_pre_input = _BACKWARD[model.cell](steps, _in_order(direct_here, direction))  # (T, G*H)
-            grad_below += _in_order(grad_pre_input @ steps["weight_ih"], direction)  # (T, F_layer)
-        direct = grad_below
-
-    names = STATE_NAMES[model.cell] + GRADIENT_NAMES[model.cell]
-    quantities = {
-        name: frozen_array(
-            np.stack([np.stack([_in_order(steps[name], d) for d, steps in enumerate(layer)]) for layer in per_layer])
-        )  # (L, D, T, H)
-        for name in names
-    }
+    outputs_numpy = [_as_numpy(out) for out in outputs]
+    quantities = reconstruct(weights, _as_numpy(lstm_input), outputs_numpy, _as_numpy(grad_top[0]))
     return Trace(
         cell=model.cell,
         quantities=quantities,
-        lstm_input=frozen_array(lstm_input[0]),
+        lstm_input=frozen_array(lstm_input),
         grad_output=frozen_array(grad_top[0]),
         probe_input=frozen_array(probe_inputs[0]),
         probe_target=frozen_array(probe_targets[0]),
@@ -108,20 +173,17 @@ def _in_order(values: np.ndarray, direction: int) -> np.ndarray:
     return values[::-1] if direction else values
 
 
-def _weights(layer, suffix: str) -> dict:
-    return {
-        "weight_ih": _as_numpy(getattr(layer, "weight_ih_l0" + suffix)),  # (G*H, F)
-        "weight_hh": _as_numpy(getattr(layer, "weight_hh_l0" + suffix)),  # (G*H, H)
-        "bias_ih": _as_numpy(getattr(layer, "bias_ih_l0" + suffix)),  # (G*H,)
-        "bias_hh": _as_numpy(getattr(layer, "bias_hh_l0" + suffix)),  # (G*H,)
-    }
+def _as_numpy_weights(weights: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+    return {kind: _as_numpy(value) for kind, value in weights.items()}  # (G*H, F) (G*H, H) (G*H,) (G*H,)
 
 
 def _sigmoid(values: np.ndarray) -> np.ndarray:
     return 0.5 + 0.5 * np.tanh(0.5 * values)
 
 
-def _forward(cell: str, weights: dict, x: np.ndarray, out: np.ndarray, direction: int, hidden: int) -> dict:
+def _forward(
+    cell: str, weights: dict, x: np.ndarray, out: np.ndarray, direction: int, hidden: int, nonlinearity: str = "tanh"
+) -> dict:
     """Reconstruct one direction of one layer, in the order that direction processes time."""
     x = _in_order(x, direction)  # (T, F)
     hidden_out = _in_order(out[:, direction * hidden : (direction + 1) * hidden], direction)  # (T, H)
@@ -129,6 +191,7 @@ def _forward(cell: str, weights: dict, x: np.ndarray, out: np.ndarray, direction
     pre_input = x @ weights["weight_ih"].T + weights["bias_ih"]  # (T, G*H)
     pre_hidden = hidden_prev @ weights["weight_hh"].T + weights["bias_hh"]  # (T, G*H)
     steps = {"weight_ih": weights["weight_ih"], "weight_hh": weights["weight_hh"], "hidden_prev": hidden_prev}
+    steps["nonlinearity"] = nonlinearity
     if cell == "lstm":
         pre = pre_input + pre_hidden  # (T, 4H) torch order i|f|g|o
         input_gate = _sigmoid(pre[:, :hidden])  # (T, H)
@@ -161,7 +224,8 @@ def _forward(cell: str, weights: dict, x: np.ndarray, out: np.ndarray, direction
             hidden=(1 - update_gate) * candidate + update_gate * hidden_prev,
         )
     else:
-        steps.update(hidden=np.tanh(pre_input + pre_hidden))  # (T, H)
+        pre = pre_input + pre_hidden  # (T, H)
+        steps.update(hidden=np.tanh(pre) if nonlinearity == "tanh" else np.maximum(pre, 0))  # (T, H)
     return steps
 
 
@@ -227,9 +291,9 @@ def _gru_backward(steps: dict, direct: np.ndarray) -> np.ndarray:
 
 
 def _rnn_backward(steps: dict, direct: np.ndarray) -> np.ndarray:
-    """BPTT through one tanh-RNN direction; fills grad_hidden, returns dL/dz (T, H)."""
+    """BPTT through one tanh- or ReLU-RNN direction; fills grad_hidden, returns dL/dz (T, H)."""
     hidden_out = steps["hidden"]
-    derivative = 1 - hidden_out**2  # (T, H)
+    derivative = 1 - hidden_out**2 if steps["nonlinearity"] == "tanh" else (hidden_out > 0).astype(np.float32)  # (T, H)
     weight_hh = steps["weight_hh"]  # (H, H)
     grad_hidden = np.empty_like(hidden_out)
     grad_pre = np.empty_like(hidden_out)

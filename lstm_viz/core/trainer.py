@@ -351,7 +351,7 @@ def make_prober(spec: dict):
     task = make_task(config)
     model = build_model(config, task)
 
-    def probe(step: int, weights: dict, settings: RunConfig | None) -> tuple[Trace, dict]:
+    def probe(step: int, weights: dict, settings: RunConfig | None, extras: dict) -> tuple[Trace, dict]:
         model.load_state_dict(weights)
         trace = probe_trace(model, task)
         generator = torch.Generator().manual_seed((config.seed + step) % 2**63)
