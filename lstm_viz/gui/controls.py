@@ -331,7 +331,7 @@ class ControlsPanel(QWidget):
         if text not in BUILTIN_TEXTS:
             self.text.addItem(Path(text).name, text)
             self.text.setItemData(self.text.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
-        _select(self.text, text)
+        _select(self.text, text if self.config.task == "chars" else None)  # blank for a task without a text
 
     def _enable_relevant(self) -> None:
         config = self.config

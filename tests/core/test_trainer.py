@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from lstm_viz.core.config import Clip, ConfigError, RunConfig
-from lstm_viz.core.trainer import Trainer, needs_new_model
+from lstm_viz.core.trainer import Trainer, architecture_differences, needs_new_model
 
 SMALL = RunConfig(hidden=8, seq_len=20, batch=8)
 
@@ -222,3 +222,12 @@ def test_clipping_by_value_acts_on_the_mean_loss_as_the_readme_says():
     assert result.clipped
     for summed_grad, clipped in zip(summed_grads, seen, strict=True):
         assert torch.allclose(clipped, summed_grad.clamp(-5, 5) / steps, rtol=1e-5, atol=1e-8)
+
+
+def test_architecture_differences_name_the_text_only_between_two_character_models():
+    sine, names = RunConfig(task="sine"), RunConfig(task="chars", text="names")
+    assert sine.text == "hihello"  # a default no sine model uses
+    assert architecture_differences(names, sine, current_is="was") == "task 'chars' (was: 'sine')"
+    assert architecture_differences(sine.replace(text="names"), sine) == ""
+    hihello = RunConfig(task="chars", text="hihello", seq_len=5)
+    assert architecture_differences(names, hihello) == "text 'names' (this run: 'hihello')"  # another vocabulary

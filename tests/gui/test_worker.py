@@ -255,3 +255,17 @@ def test_a_failing_probe_still_publishes_the_metrics_with_a_message(worker, read
     stepped = reader.until(lambda snapshot: snapshot.step == 1)
     assert stepped.trace is None and len(stepped.metrics["loss"]) == 1
     assert "simulated probe failure" in stepped.message and worker.is_alive
+
+
+def test_a_character_checkpoint_loaded_over_a_sine_run_names_no_text_the_sine_run_lacks(worker, reader, tmp_path):
+    path = tmp_path / "names.pt"
+    worker.reset(SMALL.replace(task="chars", text="names"))
+    reader.until(lambda snapshot: snapshot.config.task == "chars")
+    worker.save_checkpoint(path)
+    reader.until(lambda snapshot: is_notice(snapshot.message))
+    worker.reset(SMALL)  # sine, whose config holds the unused default text 'hihello'
+    reader.until(lambda snapshot: snapshot.config.task == "sine")
+    worker.load_checkpoint(path)
+    loaded = reader.until(lambda snapshot: snapshot.config.task == "chars")
+    assert "Its model differs: task 'chars' (was: 'sine');" in loaded.message
+    assert "hihello" not in loaded.message and "text" not in loaded.message.split("differs")[1]
