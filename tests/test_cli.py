@@ -103,6 +103,30 @@ def test_rmsprop_resumes_exactly(tmp_path, capsys):
     np.testing.assert_array_equal(resumed["grad_norm"], uninterrupted["grad_norm"])
 
 
+def test_a_resumed_run_has_every_step_once_and_a_load_event_with_the_checkpoints_weights(tmp_path):
+    from lstm_viz.core.history import open_run
+
+    assert train(tmp_path, "--steps", "20", "--history-mb", "0", out="first") == 0
+    checkpoint = tmp_path / "first" / "checkpoint.pt"
+    assert cli.main(["train", "--resume", str(checkpoint), "--steps", "10", "--out", str(tmp_path / "resumed")]) == 0
+
+    resumed = tmp_path / "resumed"
+    lines = (resumed / "metrics.csv").read_text().splitlines()
+    assert len(lines) == 1 + 30 and [int(line.split(",")[0]) for line in lines[1:]] == list(range(1, 31))
+    first = read_metrics(tmp_path / "first" / "metrics.csv")
+    run = open_run(resumed)
+    for name, values in first.items():  # the checkpoint's rows, as they were
+        np.testing.assert_array_equal(run.metrics[name][:20], values, err_msg=name)
+    [event] = run.events
+    assert (event.step, event.kind) == (20, "load") and str(checkpoint) in event.text
+    assert run.steps.tolist() == list(range(20, 31))  # the load, then every step (the first 100 all are)
+    saved = torch.load(checkpoint, weights_only=True)["model"]
+    weights = run.weights(20)
+    assert sorted(weights) == sorted(saved)
+    for name, values in saved.items():
+        assert torch.equal(weights[name], values), name
+
+
 def test_a_run_config_json_reruns_the_same_run(tmp_path):
     assert train(tmp_path, "--steps", "4", "--seed", "5") == 0
     rerun = ["train", "--preset", str(tmp_path / "run" / "config.json"), "--out", str(tmp_path / "rerun")]
@@ -247,7 +271,12 @@ def test_a_checkpoint_that_would_run_code_is_refused_by_resume(tmp_path, capsys,
 def fake_app(monkeypatch):
     calls = []
     app = types.ModuleType("lstm_viz.gui.app")
-    app.run_app = lambda config, steps=None, screenshot=None: calls.append((config, steps, screenshot)) or 0
+    app.run_app = (
+        lambda config, steps=None, screenshot=None, runs_dir=None, history_mb=None: calls.append(
+            (config, steps, screenshot, runs_dir, history_mb)
+        )
+        or 0
+    )
     monkeypatch.setitem(sys.modules, "lstm_viz.gui", types.ModuleType("lstm_viz.gui"))
     monkeypatch.setitem(sys.modules, "lstm_viz.gui.app", app)
     return calls
@@ -261,14 +290,19 @@ def test_the_gui_form_hands_run_app_the_preset_with_overrides(tmp_path, fake_app
         )
         == 0
     )
-    [(config, steps, shot)] = fake_app
+    [(config, steps, shot, runs_dir, history_mb)] = fake_app
     assert (config.task, config.text, config.hidden, str(config.clip)) == ("chars", "hihello", 5, "norm:2")
-    assert (steps, shot) == (9, screenshot)
+    assert (steps, shot, runs_dir, history_mb) == (9, screenshot, Path("runs"), None)
+
+
+def test_the_gui_form_hands_run_app_where_runs_go_and_their_history_budget(tmp_path, fake_app):
+    assert cli.main(["--runs", str(tmp_path / "mine"), "--history-mb", "50"]) == 0
+    assert fake_app[0][3:] == (tmp_path / "mine", 50.0)
 
 
 def test_the_gui_form_defaults_to_the_sine_preset(fake_app):
     assert cli.main([]) == 0
-    assert fake_app[0][0].task == "sine" and fake_app[0][1:] == (None, None)
+    assert fake_app[0][0].task == "sine" and fake_app[0][1:] == (None, None, Path("runs"), None)
 
 
 def test_the_gui_form_reports_bad_input_before_opening_a_window(tmp_path, fake_app, capsys):
