@@ -41,6 +41,7 @@ FRAME_INTERVAL_MS = 30  # ≤33 frames/s, so ~30 even when a tick comes late; dr
 DRAW_SHARE = 0.9  # drawing and painting take at most this share of the GUI thread's time (costly frames are spaced out)
 DRAW_BURST_S = 0.1  # unspent drawing time saved up, at most: one slow frame (a GC pause) does not skip the next
 MIN_SIZE = (1280, 720)
+TEXT_FILTER = "Text files (*.txt *.md *.rst *.py *.csv *.tsv *.json *.html *.tex);;All files (*)"
 NOTICE_MS = 8000  # a notice ("✓ Saved ...") hides itself after this long; an error stays until closed or replaced
 MESSAGE_STYLE = "#messages {{ background: {background}; border-top: 2px solid {line}; }} QLabel {{ color: {text}; }}"
 ERROR_STYLE = MESSAGE_STYLE.format(background="#6b1f1f", line="#e0534a", text="#fff0ee")
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self.worker = TrainingWorker(config)  # ConfigError reaches the caller
         self.last_snapshot: Snapshot | None = None
         self.layer = self.direction = self.unit = 0
+        self.last_folder = str(Path.home())  # where file dialogs start: the folder last chosen in one
         self._frame_times: deque[float] = deque(maxlen=120)
         self._want_running = False
         self._draw_budget = 0.0  # CPU seconds the GUI thread may use: grows at DRAW_SHARE per second, frames spend it
@@ -348,31 +350,45 @@ class MainWindow(QMainWindow):
 
     def open_text(self, path: str | None = None) -> None:
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Train on a text file", "", "Text files (*.txt);;All files (*)")
+            path, _ = QFileDialog.getOpenFileName(self, "Train on a text file", self.last_folder, TEXT_FILTER)
         if path:
+            self.last_folder = str(Path(path).parent)
             self.controls.choose_text(path)
 
     def load_checkpoint(self, path: str | None = None) -> None:
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Load checkpoint", "", "Checkpoints (*.pt);;All files (*)")
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Load checkpoint", self.last_folder, "Checkpoints (*.pt);;All files (*)"
+            )
         if path:
+            self.last_folder = str(Path(path).parent)
             self.worker.load_checkpoint(Path(path))
 
     def save_checkpoint(self, path: str | None = None) -> None:
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", "checkpoint.pt", "Checkpoints (*.pt)")
+            suggested = str(Path(self.last_folder) / "checkpoint.pt")
+            path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", suggested, "Checkpoints (*.pt)")
         if path:
+            self.last_folder = str(Path(path).parent)
             self.worker.save_checkpoint(Path(path))
 
     def export_panels(self, kind: str, folder: str | None = None) -> None:
-        """Each panel as it is on screen: PANEL.png, or PANEL.svg with text and curves as vector graphics."""
+        """Each panel as it is on screen, named with the step it shows: PANEL_stepN.png, or .svg with text and
+        curves as vector graphics. Files of these names already in the folder are replaced only if the user agrees."""
         if folder is None:
-            folder = QFileDialog.getExistingDirectory(self, f"Export panels as {kind.upper()} into folder")
+            caption = f"Export panels as {kind.upper()} into folder"
+            folder = QFileDialog.getExistingDirectory(self, caption, self.last_folder)
         if not folder:
+            return
+        self.last_folder = folder
+        shown = self.panels["Gates"].snapshot  # what the panels show
+        step = shown.step if shown is not None else 0
+        paths = {title: Path(folder) / f"{title.lower().replace(' ', '_')}_step{step}.{kind}" for title in self.panels}
+        if not self._may_replace([path for path in paths.values() if path.exists()]):
             return
         written = 0
         for title, panel in self.panels.items():
-            path = str(Path(folder) / f"{title.lower().replace(' ', '_')}.{kind}")
+            path = str(paths[title])
             written += panel.grab().save(path) if kind == "png" else _save_svg(panel, path)
         if written == len(self.panels):
             self.show_message(f"{NOTICE_MARK}Exported {written} {kind.upper()} files to {folder}")
@@ -383,11 +399,14 @@ class MainWindow(QMainWindow):
         """The last snapshot's per-step metrics, one row per step, like a run's metrics.csv."""
         if self.last_snapshot is None:
             return
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv", "CSV files (*.csv)")
+        metrics = self.last_snapshot.metrics
+        if path is None:  # named with its last step: a later export does not overwrite it
+            name = f"metrics_step{int(metrics['step'][-1]) if len(metrics['step']) else 0}.csv"
+            suggested = str(Path(self.last_folder) / name)
+            path, _ = QFileDialog.getSaveFileName(self, "Export metrics", suggested, "CSV files (*.csv)")
         if not path:
             return
-        metrics = self.last_snapshot.metrics
+        self.last_folder = str(Path(path).parent)
         table = np.stack(list(metrics.values()), axis=1)  # (steps, columns)
         buffer = io.StringIO()
         buffer.write(",".join(metrics) + "\n")
@@ -398,6 +417,20 @@ class MainWindow(QMainWindow):
             self.show_message(str(error))
             return
         self.show_message(f"{NOTICE_MARK}Exported {len(table)} steps of metrics to {path}")
+
+    def _may_replace(self, existing: list[Path]) -> bool:
+        """True if no file is in the way, or the user agrees to replace those that are."""
+        if not existing:
+            return True
+        names = ", ".join(path.name for path in existing)
+        answer = QMessageBox.question(
+            self,
+            "Replace files?",
+            f"{len(existing)} of the files are already in {existing[0].parent}: {names}. Replace them?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{key}</b>&nbsp;&nbsp;</td><td>{what}</td></tr>" for key, what in SHORTCUTS)

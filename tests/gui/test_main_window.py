@@ -1,6 +1,7 @@
 """The main window with the real worker and panels, offscreen."""
 
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -197,17 +198,71 @@ def test_export_panels_writes_a_png_and_an_svg_per_panel(qtbot, window, tmp_path
     window.worker.step()
     wait_for(qtbot, window, lambda snapshot: snapshot.step == 1)
     sizes = {title: (panel.width(), panel.height()) for title, panel in window.panels.items()}
-    window.export_panels("png", str(tmp_path))  # the notice it shows then makes the panels a bit shorter
+    window.export_panels("png", str(tmp_path))  # the notice it shows lies over the panels: they keep their size
     from PyQt6.QtGui import QImage
 
     for title, size in sizes.items():
-        image = QImage(str(tmp_path / f"{title.lower().replace(' ', '_')}.png"))
+        image = QImage(str(tmp_path / f"{title.lower().replace(' ', '_')}_step1.png"))
         assert (image.width(), image.height()) == size, title
     window.export_panels("svg", str(tmp_path))
     for title in PANEL_TITLES:
-        svg = (tmp_path / f"{title.lower().replace(' ', '_')}.svg").read_text(encoding="utf-8")
+        svg = (tmp_path / f"{title.lower().replace(' ', '_')}_step1.svg").read_text(encoding="utf-8")
         assert "<svg" in svg and ("timestep" in svg or "training step" in svg), title  # axis labels stay text
     assert is_notice(window.message_label.text())
+
+
+def test_exports_are_named_with_the_step_and_replace_files_only_if_the_user_agrees(
+    qtbot, window, tmp_path, monkeypatch
+):
+    window.worker.step()
+    wait_for(qtbot, window, lambda snapshot: snapshot.step == 1)
+    window.export_panels("png", str(tmp_path))
+    gates = tmp_path / "gates_step1.png"
+    gates.write_bytes(b"the user's own file")
+    asked = []
+
+    def answer(reply):
+        return lambda parent, title, text, *buttons: asked.append(text) or reply
+
+    monkeypatch.setattr(main_window.QMessageBox, "question", answer(main_window.QMessageBox.StandardButton.No))
+    window.export_panels("png", str(tmp_path))
+    assert len(asked) == 1 and "5 of the files" in asked[0] and "gates_step1.png" in asked[0]
+    assert gates.read_bytes() == b"the user's own file"  # refused: nothing replaced
+    monkeypatch.setattr(main_window.QMessageBox, "question", answer(main_window.QMessageBox.StandardButton.Yes))
+    window.export_panels("png", str(tmp_path))
+    assert gates.read_bytes().startswith(b"\x89PNG") and len(asked) == 2
+    window.worker.step()
+    wait_for(qtbot, window, lambda snapshot: snapshot.step == 2)
+    window.export_panels("png", str(tmp_path))  # another step: new names, nothing to ask
+    assert len(asked) == 2 and len(list(tmp_path.glob("*_step2.png"))) == len(PANEL_TITLES)
+
+    suggested = []
+
+    def save_dialog(parent, caption, path, *rest):
+        suggested.append(path)
+        return "", ""  # cancelled
+
+    monkeypatch.setattr(main_window.QFileDialog, "getSaveFileName", save_dialog)
+    window.export_metrics()  # the dialog starts in the folder last exported to, with the step in the name
+    assert suggested == [str(tmp_path / "metrics_step2.csv")]
+
+
+def test_open_text_offers_text_types_and_all_files_from_home_then_from_the_last_folder(window, tmp_path, monkeypatch):
+    asked = []
+
+    def dialog(parent, caption, folder, filters):
+        asked.append((folder, filters))
+        return str(tmp_path / "poems.md"), ""
+
+    monkeypatch.setattr(main_window.QFileDialog, "getOpenFileName", dialog)
+    (tmp_path / "poems.md").write_text("roses are red\n" * 100)
+    window.open_text()
+    window.open_text()
+    (first_folder, filters), (second_folder, _) = asked
+    assert first_folder == str(Path.home()) and second_folder == str(tmp_path)
+    offered = filters.split(";;")
+    assert all(kind in offered[0] for kind in ("*.txt", "*.md", "*.py", "*.csv")) and "All files (*)" in offered
+    assert window.controls.config.text == str(tmp_path / "poems.md")
 
 
 def test_loading_a_preset_resets_and_every_widget_shows_its_settings(qtbot, window):
