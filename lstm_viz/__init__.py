@@ -1,6 +1,8 @@
 """lstm_viz: watch the inside of an LSTM while it learns.
 
-The public API (no Qt): open_run reads a run directory, finished or still being written.
+The public API (no Qt): open_run reads a run directory, finished or still being written; Recorder records
+your own nn.LSTM / nn.GRU / nn.RNN from your own training loop into one. `import lstm_viz` alone loads neither
+torch nor Qt.
 """
 
 __version__ = "0.1.0"
@@ -14,4 +16,13 @@ def open_run(path):
     return open_run_directory(path)
 
 
-__all__ = ["open_run", "__version__"]
+def __getattr__(name: str):
+    """lstm_viz.Recorder, imported when first used (it needs torch)."""
+    if name == "Recorder":
+        from lstm_viz.core.recorder import Recorder
+
+        return Recorder
+    raise AttributeError(f"module 'lstm_viz' has no attribute '{name}'")
+
+
+__all__ = ["Recorder", "open_run", "__version__"]

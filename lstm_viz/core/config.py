@@ -30,6 +30,7 @@ ASSET_DIR = _asset_dir()
 PRESET_DIR = ASSET_DIR / "presets"
 
 TASKS = ("sine", "chars", "adding")
+OWN_TASK = "own"  # a run recorded from a user's own module by lstm_viz.Recorder: no task to train, only to open
 NEXT_STEP_TASKS = ("sine", "chars")  # the target at t is the input at t+1: a backward direction has read it
 CELLS = ("lstm", "gru", "rnn")
 OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad")
@@ -119,13 +120,13 @@ class RunConfig:
         self.validate()
 
     def validate(self) -> None:
-        _choice("task", self.task, TASKS)
+        _choice("task", self.task, (*TASKS, OWN_TASK))
         _choice("cell", self.cell, CELLS)
         _choice("optimizer", self.optimizer, OPTIMIZERS)
         _integer("hidden", self.hidden, 1, MAX_HIDDEN)
         _integer("layers", self.layers, 1, MAX_LAYERS)
         _integer("batch", self.batch, 1, MAX_BATCH)
-        _integer("seq_len", self.seq_len, 2, MAX_SEQ_LEN)
+        _integer("seq_len", self.seq_len, 1 if self.task == OWN_TASK else 2, MAX_SEQ_LEN)  # own: the probe's T
         _integer("steps", self.steps, 0, 10**9)
         _integer("seed", self.seed, 0, 2**63 - 1)
         _number("lr", self.lr, low=0.0, low_open=True)
@@ -171,7 +172,7 @@ class RunConfig:
         if not isinstance(data, dict):
             raise ConfigError(f"{source} must be a JSON object of settings, got {type(data).__name__}")
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known - {"name", "description", "versions"})
+        unknown = sorted(set(data) - known - {"name", "description", "versions", "module"})  # module: a Recorder's
         if unknown:
             raise ConfigError(f"{source}: unknown setting '{unknown[0]}'; known settings: {', '.join(sorted(known))}")
         settings = {k: v for k, v in data.items() if k in known}

@@ -262,6 +262,11 @@ class RunWriter:
         self._metrics_written = metrics.rows
         self._last_flush = time.perf_counter()
 
+    def append_rows(self, columns: dict[str, np.ndarray]) -> None:
+        """Append these rows (column -> (rows,), metric_columns in order) to metrics.csv now (a Recorder's:
+        it keeps only the rows not written yet)."""
+        self._append("metrics.csv", _csv_rows(columns))
+
     def rewrite_metrics(self, metrics) -> None:
         """Replace metrics.csv by all of `metrics` (a resumed or loaded run), atomically."""
         header = ",".join(self.metric_columns) + "\n"
@@ -512,9 +517,10 @@ class Run:
         the caller has them: a window training this run has them live, and reading metrics.csv again costs)."""
         arrays = self.record(step)
         cell = str(arrays["cell_type"])
+        names = [name for name in _quantity_names(cell) if name in arrays or name in STATE_NAMES[cell]]
         trace = Trace(
             cell=cell,
-            quantities={name: frozen_array(arrays[name]) for name in _quantity_names(cell)},
+            quantities={name: frozen_array(arrays[name]) for name in names},
             **{name: frozen_array(arrays[name]) for name in TRACE_EXTRAS},
             loss=float(arrays["loss"]),
             labels=tuple(str(label) for label in arrays["labels"]) if "labels" in arrays else None,
@@ -555,6 +561,7 @@ _RECORD_EXTRAS = ("loss", "cell_type", "labels", "config")
 
 
 def _quantity_names(cell: str) -> tuple[str, ...]:
+    """The states, then the gradients through time (a Recorder's run without a probe loss has none)."""
     from lstm_viz.core.snapshot import GRADIENT_NAMES
 
     return STATE_NAMES[cell] + GRADIENT_NAMES[cell]

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from lstm_viz.core.config import Clip, ConfigError, RunConfig
-from lstm_viz.core.internals import probe_trace
+from lstm_viz.core.internals import probe_trace, recurrent_weights
 from lstm_viz.core.models import GATE_NAMES, build_model
 from lstm_viz.core.snapshot import Snapshot, Trace, frozen_array
 from lstm_viz.core.tasks import Task, make_task
@@ -205,22 +205,10 @@ class Trainer:
 
     def _gradient_blocks(self) -> tuple[tuple[str, ...], list[torch.Tensor]]:
         """Views of the gradients that partition them: W_ih / W_hh rows per gate, biases, head."""
-        names, blocks = [], []
-        gates = GATE_NAMES[self.model.cell]
-        for index, layer in enumerate(self.model.layers):
-            for suffix in self.model.direction_suffixes():
-                prefix = f"l{index}{'r' if suffix else ''}"
-                for kind in ("ih", "hh"):
-                    weight_grad = getattr(layer, f"weight_{kind}_l0{suffix}").grad  # (G*H, F)
-                    for gate, rows in zip(gates, weight_grad.chunk(len(gates))):
-                        names.append(f"{prefix}.W_{kind}.{gate}")
-                        blocks.append(rows)
-                for kind in ("ih", "hh"):
-                    names.append(f"{prefix}.b_{kind}")
-                    blocks.append(getattr(layer, f"bias_{kind}_l0{suffix}").grad)
-        names += ["head.weight", "head.bias"]
-        blocks += [self.model.head.weight.grad, self.model.head.bias.grad]
-        return tuple(names), blocks
+        blocks = recurrent_gradient_blocks(self.model)
+        names = tuple(name for name, _, _ in blocks) + ("head.weight", "head.bias")
+        head = self.model.head
+        return names, [parameter.grad[rows] for _, parameter, rows in blocks] + [head.weight.grad, head.bias.grad]
 
     # ---- the run directory ---------------------------------------------------------
     def record_to(self, run_dir, history_mb: float | None = None, name: str = "", event: str = "") -> RunWriter:
@@ -343,10 +331,36 @@ class Trainer:
             self.metrics.load_columns(metrics)
 
 
+def recurrent_gradient_blocks(module) -> list[tuple[str, torch.nn.Parameter, slice]]:
+    """How metrics.csv's per-block gradient norms partition the weights of a recurrent module (an nn.LSTM / GRU /
+    RNN, or the app's stack of them): (column name, parameter, its rows) per block. Per layer k and direction
+    (lk, lkr): the rows of W_ih and of W_hh of each gate (lk.W_ih.i ...), then the biases it has (lk.b_ih, lk.b_hh)."""
+    weights = recurrent_weights(module)
+    gates, hidden = GATE_NAMES[weights.cell], weights.hidden_size
+    blocks = []
+    for index, layer in enumerate(weights.layers):
+        for direction, parameters in enumerate(layer):
+            prefix = f"l{index}{'r' if direction else ''}"
+            for kind in ("ih", "hh"):
+                for number, gate in enumerate(gates):  # weight (G*H, F): gate `number` owns H rows
+                    rows = slice(number * hidden, (number + 1) * hidden)
+                    blocks.append((f"{prefix}.W_{kind}.{gate}", parameters[f"weight_{kind}"], rows))
+            for kind in ("ih", "hh"):
+                bias = parameters[f"bias_{kind}"]
+                if isinstance(bias, torch.nn.Parameter):  # bias=False: recurrent_weights gives zeros, not parameters
+                    blocks.append((f"{prefix}.b_{kind}", bias, slice(None)))
+    return blocks
+
+
 def make_prober(spec: dict):
     """(step, weights, settings) -> (Trace, task view) of a model built from `spec` ({"kind": "trainer",
     "config": RunConfig.to_dict()}): what the history's writer process records. The view's samples draw
-    from a generator seeded by the step, so a record is the same whenever it is made."""
+    from a generator seeded by the step, so a record is the same whenever it is made. A spec of kind
+    "module" is a Recorder's (see core.recorder.make_module_prober)."""
+    if spec["kind"] == "module":
+        from lstm_viz.core.recorder import make_module_prober  # only the writer of a Recorder's run needs it
+
+        return make_module_prober(spec)
     config = RunConfig.from_dict(spec["config"])
     task = make_task(config)
     model = build_model(config, task)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from lstm_viz.core.config import RunConfig
+from lstm_viz.core.config import OWN_TASK, ConfigError, RunConfig
 from lstm_viz.core.tasks.base import Task
 
 
 def make_task(config: RunConfig) -> Task:
-    """The task a config describes; raises ConfigError on bad task input."""
+    """The task a config describes; raises ConfigError on bad task input, and for a run recorded from a
+    user's own module (no task: its data lived in the user's script)."""
+    if config.task == OWN_TASK:
+        raise ConfigError("a run recorded from your own model cannot be trained here; open it with lstm-viz open")
     if config.task == "sine":
         from lstm_viz.core.tasks.sine import SineTask
 

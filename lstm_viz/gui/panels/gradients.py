@@ -3,7 +3,8 @@
 ‖∂L/∂h_t‖ and, for the LSTM, ‖∂L/∂c_t‖ (norms over units) on a log axis: a line falling
 steeply towards early timesteps is a vanishing gradient, a rising one an exploding
 gradient. Below, ∂L/∂c_t (LSTM) or ∂L/∂h_t (GRU, RNN) per unit on a symmetric scale.
-Hovering the norms plot says what L is (LOSS_NOTE).
+Hovering the norms plot says what L is (LOSS_NOTE). A run recorded from your own module
+without a probe_loss has no gradients through time: the panel says so (NO_PROBE_LOSS).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ LOSS_NOTE = (
     "Clipping thresholds refer to the training loss, a mean over batch and steps too: min-char-rnn's\n"
     "[-5, 5] is on a loss summed over 25 steps, value:0.2 here; value:5 clips far less."
 )
+NO_PROBE_LOSS = "no probe loss given: Recorder(probe_loss=...) records the gradients through time"
 
 
 def log10_norms(gradient: np.ndarray) -> np.ndarray:
@@ -69,6 +71,14 @@ class GradientsPanel(TracePanel):
     def draw(self) -> None:
         trace = self.trace
         layer, direction, unit, suffix = self.selection()
+        has_gradients = "grad_hidden" in trace.quantities
+        self.heatmap.plot.setVisible(has_gradients)
+        if not has_gradients:
+            for curve in (self.hidden_norm_curve, self.cell_norm_curve):
+                curve.setData([], [])
+            self.floor_line.hide()
+            self.time_plot.set_title(coloured(NO_PROBE_LOSS, GREY))
+            return
         grad_hidden = trace["grad_hidden"][layer, direction]  # (T, H)
         timesteps = np.arange(len(grad_hidden))
         norms = [log10_norms(grad_hidden)]  # (T,) each

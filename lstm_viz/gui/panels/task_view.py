@@ -6,6 +6,8 @@ chars:  the probability the net gives each actual next character; under the char
         selected unit's h_t (and tanh c_t) as a colour strip; a sample at the set temperature.
 adding: the input values with the two marked ones highlighted, the net's output at every
         step against the target (only the last step counts).
+own:    a run recorded from your own module (lstm_viz.Recorder): what its probe_output= gave, over t
+        if it is per timestep (T, O), else as numbers; without probe_output the dock is hidden.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
+from lstm_viz.core.config import OWN_TASK
 from lstm_viz.core.snapshot import Snapshot
 from lstm_viz.gui.panels.base import TracePanel
 from lstm_viz.gui.panels.heatmap import DIVERGING_COLORMAP, TANH_LEVELS, Heatmap
 from lstm_viz.gui.panels.plots import (
+    BLUE,
+    GREEN,
     GREY,
     ORANGE,
     SKY,
@@ -34,9 +39,10 @@ from lstm_viz.gui.panels.plots import (
 DASHED = QtCore.Qt.PenStyle.DashLine
 
 
-TEXT_LINES = {"sine": 2, "adding": 3, "chars": 4}  # the text's fixed height, in lines of its font
+TEXT_LINES = {"sine": 2, "adding": 3, "chars": 4, OWN_TASK: 2}  # the text's fixed height, in lines of its font
 TEXT_MARGINS = (8, 4, 8, 4)  # left, top, right, bottom
 NEWLINE = coloured("⏎", GREY)  # a sample's newlines, as the probe's axis shows them: no line breaks
+OWN_COLOURS = (SKY, ORANGE, GREEN, YELLOW, BLUE, VERMILLION)  # the first outputs of a recorded module, over t
 
 
 class TextArea(QtWidgets.QTextEdit):
@@ -112,6 +118,9 @@ class TaskViewPanel(TracePanel):
         # chars
         self.probability_curve = self._add(BoldCurve(SKY))
         self.probability_points = plot(pen=None, symbol="o", symbolSize=5, symbolPen=None, symbolBrush=pg.mkBrush(SKY))
+        # own
+        self.own_curves = [self._add(BoldCurve(colour)) for colour in OWN_COLOURS]
+        self._own_dock_hidden = False
         # h_t and tanh(c_t) share the -1..1 scale (c_t itself is unbounded and would wash h_t out);
         # a two-row strip is too short for a readable colour bar: its title names the scale's ends.
         self.strip = Heatmap(
@@ -135,6 +144,7 @@ class TaskViewPanel(TracePanel):
             "adding": [self.values_curve, self.marked_points, self.output_curve, self.final_point,
                        self.target_line],
             "chars": [self.probability_curve, self.probability_points],
+            OWN_TASK: self.own_curves,
         }  # fmt: skip
 
     def _add(self, curve: BoldCurve) -> BoldCurve:
@@ -145,6 +155,7 @@ class TaskViewPanel(TracePanel):
         return snapshot.config.task
 
     def arrange(self, task: str) -> None:
+        self._own_dock_hidden = False
         for name, items in self.items.items():
             for item in items:
                 item.setVisible(name == task)
@@ -164,8 +175,10 @@ class TaskViewPanel(TracePanel):
             self.time_plot.setLabel("left", "value")
 
     def draw(self) -> None:
-        {"sine": self._draw_sine, "chars": self._draw_chars, "adding": self._draw_adding}[self.kind]()
-        self.time_plot.show_timesteps(len(self.trace.probe_output), self.trace.labels)
+        draws = {"sine": self._draw_sine, "chars": self._draw_chars, "adding": self._draw_adding}
+        draws[OWN_TASK] = self._draw_own
+        draws[self.kind]()
+        self.time_plot.show_timesteps(len(self.trace.probe_input), self.trace.labels)
         self.time_plot.settle()
 
     def _draw_sine(self) -> None:
@@ -247,6 +260,35 @@ class TaskViewPanel(TracePanel):
             f"{self._loss_text()}<br>{coloured('sample', GREY)} at temperature {snapshot.config.temperature:g}"
             f'{new_names}: <span style="white-space: pre-wrap">{sample}</span>'
         )
+
+    def _draw_own(self) -> None:
+        """A recorded module's probe output: (T, O) as curves over t (the first few), anything else as numbers."""
+        trace = self.snapshot.trace
+        output, length = np.asarray(trace.probe_output), len(trace.probe_input)
+        if not output.size and not self._own_dock_hidden:  # no probe_output given: nothing to show
+            self._own_dock_hidden = True
+            if isinstance(self.parentWidget(), QtWidgets.QDockWidget):
+                self.parentWidget().hide()  # View > Task view shows it again, saying why it is empty
+        per_step = output.ndim == 2 and len(output) == length
+        shown = output.shape[1] if per_step else 0
+        for index, curve in enumerate(self.own_curves):
+            curve.setVisible(index < shown)
+            if index < shown:
+                curve.setData(np.arange(length), output[:, index])
+        names = ", ".join(coloured(f"output {index}", colour) for index, colour in zip(range(shown), OWN_COLOURS))
+        more = f" (the first {len(OWN_COLOURS)} of {output.shape[1]})" if per_step and shown < output.shape[1] else ""
+        self.time_plot.set_title("your model's probe output" + (f": {names}{more}" if per_step else ""))
+        if "grad_hidden" in trace.quantities:
+            loss = f"probe loss {coloured(f'{trace.loss:.4g}', VERMILLION)}"
+        else:
+            loss = coloured("no probe loss given", GREY)
+        if not output.size:
+            values = "no probe_output given to the Recorder"
+        elif per_step:
+            values = f"{length} steps × {output.shape[1]} outputs"
+        else:
+            values = "output " + " ".join(f"{value:.4g}" for value in output.reshape(-1)[:64])
+        self._set_text(f"{loss} · {values}")
 
     def _loss_text(self) -> str:
         snapshot = self.snapshot
