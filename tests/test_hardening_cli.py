@@ -15,6 +15,7 @@ import random
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -298,3 +299,107 @@ def test_a_checkpoint_writer_killed_at_random_moments_always_leaves_a_whole_chec
         writer.wait()
     assert previous_version > 1000  # writes completed between kills
     assert interrupted_writes >= 1  # and some kills did land in the middle of one
+
+
+# ---- lstm-viz open, and --history-mb: bad input ---------------------------------------------------
+@pytest.fixture
+def no_window(monkeypatch):
+    """The window's entry points, standing in: a case that got as far as opening one shows here."""
+    opened = []
+    app = types.ModuleType("lstm_viz.gui.app")
+    app.open_app = lambda run, step=None, screenshot=None: opened.append(("open", run, step)) or 0
+    app.run_app = lambda config, **settings: opened.append(("run", config, settings)) or 0
+    monkeypatch.setitem(sys.modules, "lstm_viz.gui", types.ModuleType("lstm_viz.gui"))
+    monkeypatch.setitem(sys.modules, "lstm_viz.gui.app", app)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")  # no screen needed: no window opens
+    return opened
+
+
+def folder(tmp_path: Path, name: str, files: dict[str, str] | None = None) -> str:
+    path = tmp_path / name
+    path.mkdir()
+    for file_name, content in (files or {}).items():
+        (path / file_name).write_text(content)
+    return str(path)
+
+
+OPEN_BAD_INPUTS = {
+    "a folder that is not a run": (lambda tmp: [folder(tmp, "empty")], "is not an lstm_viz run: it has no run.json"),
+    "a run of lstm_viz 0.1": (
+        lambda tmp: [folder(tmp, "old", {"metrics.csv": "step,loss\n1,0.5\n", "config.json": "{}"})],
+        "(written before lstm_viz 0.2, which has no history)",
+    ),
+    "a file": (lambda tmp: [write(tmp, "run.txt", "x")], "run.txt' is a file, not a run directory"),
+    "a missing folder": (lambda tmp: [str(tmp / "absent")], "absent' does not exist; give a run directory"),
+    "a name too long": (lambda tmp: ["x" * 300], "xxxxxxxxxx"),
+    "a newer format": (
+        lambda tmp: [folder(tmp, "newer", {"run.json": '{"format": 99}'})],
+        "was written by a newer lstm_viz (run format 99, this one reads 1); upgrade lstm_viz to open it",
+    ),
+    "run.json cut short": (lambda tmp: [folder(tmp, "cut", {"run.json": '{"format": 1,'})], "is damaged"),
+    "run.json without a format": (
+        lambda tmp: [folder(tmp, "unnumbered", {"run.json": '{"steps": 5}'})],
+        "is not an lstm_viz run file (no format number)",
+    ),
+    "run.json a named pipe": (lambda tmp: [os.path.dirname(fifo_named(tmp, "run.json"))], "is not a regular file"),
+}
+
+
+def fifo_named(tmp_path: Path, name: str) -> str:
+    path = tmp_path / "piped" / name
+    path.parent.mkdir()
+    os.mkfifo(path)
+    return str(path)
+
+
+def assert_one_line_exit_2(code: int, error: str, message: str) -> None:
+    assert code == 2, error
+    assert message in error
+    assert error.startswith("lstm-viz: error: ") and error.count("\n") == 1  # one line, no traceback
+
+
+@pytest.mark.parametrize("case", list(OPEN_BAD_INPUTS))
+def test_opening_what_is_not_a_run_is_one_line_and_exit_2(tmp_path, capsys, no_window, case):
+    make_arguments, message = OPEN_BAD_INPUTS[case]
+    code = cli.main(["open", *make_arguments(tmp_path)])
+    assert_one_line_exit_2(code, capsys.readouterr().err, message)
+    assert no_window == []
+
+
+@pytest.fixture(scope="module")
+def recorded_runs(tmp_path_factory):
+    """Two finished runs: one recorded (steps 1..120), one trained with --history-mb 0."""
+    folder = tmp_path_factory.mktemp("runs")
+    small = ["--hidden", "4", "--seq-len", "10", "--batch", "2"]
+    assert cli.main(["train", *small, "--steps", "120", "--out", str(folder / "recorded")]) == 0
+    assert cli.main(["train", *small, "--steps", "3", "--history-mb", "0", "--out", str(folder / "unrecorded")]) == 0
+    return folder
+
+
+def test_opening_a_step_that_was_not_recorded_names_the_nearest_one(recorded_runs, capsys, no_window):
+    from lstm_viz.core.history import open_run
+
+    run_dir = recorded_runs / "recorded"
+    steps = open_run(run_dir).steps
+    assert steps[0] == 1 and steps[-1] == 120
+    for step, nearest in [(0, 1), (1000, 120), (-5, 1)]:
+        code = cli.main(["open", str(run_dir), "--step", str(step)])
+        message = f"has no record of step {step}; the nearest is --step {nearest}"
+        assert_one_line_exit_2(code, capsys.readouterr().err, message)
+    code = cli.main(["open", str(recorded_runs / "unrecorded"), "--step", "2"])
+    assert_one_line_exit_2(code, capsys.readouterr().err, "has no history records (trained with --history-mb 0?)")
+    assert no_window == []
+    assert cli.main(["open", str(run_dir), "--step", "100"]) == 0  # a recorded step does open
+    [(_, run, step)] = no_window
+    assert step == 100 and run.path == run_dir
+
+
+@pytest.mark.parametrize("budget", ["-1", "nan", "inf", "1e12"])
+def test_a_bad_history_budget_is_refused_before_anything_starts(tmp_path, capsys, no_window, budget):
+    out = tmp_path / "run"
+    code = cli.main(["train", *SMALL, "--history-mb", budget, "--out", str(out)])
+    assert_one_line_exit_2(code, capsys.readouterr().err, "--history-mb must be 0 (no history) or a positive number")
+    assert not out.exists()  # no run directory made
+    code = cli.main(["--history-mb", budget, "--runs", str(tmp_path / "runs")])
+    assert_one_line_exit_2(code, capsys.readouterr().err, "--history-mb must be 0 (no history) or a positive number")
+    assert no_window == []  # no window opened
