@@ -270,7 +270,7 @@ class TaskViewPanel(TracePanel):
             if isinstance(self.parentWidget(), QtWidgets.QDockWidget):
                 self.parentWidget().hide()  # View > Task view shows it again, saying why it is empty
         per_step = output.ndim == 2 and len(output) == length
-        shown = output.shape[1] if per_step else 0
+        shown = min(output.shape[1], len(OWN_COLOURS)) if per_step else 0
         for index, curve in enumerate(self.own_curves):
             curve.setVisible(index < shown)
             if index < shown:

@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 
 from lstm_viz.gui.panels import GradientsPanel
-from lstm_viz.gui.panels.gradients import GRADIENT_FLOOR
+from lstm_viz.gui.panels.gradients import GRADIENT_FLOOR, NO_PROBE_LOSS
 
 PANEL = GradientsPanel
 
@@ -59,3 +59,15 @@ def test_hovering_the_norms_says_the_loss_is_a_mean_and_what_that_means_for_clip
     note = panel.time_plot.toolTip()
     assert "a mean" in note and "1/T" in note and "last step" in note  # over T steps; adding: its last step
     assert "min-char-rnn" in note and "value:0.2" in note
+
+
+def test_a_recorded_run_without_a_probe_loss_says_so_instead_of_gradients(panel, make_snapshot):
+    snapshot = make_snapshot()
+    states = {name: values for name, values in snapshot.trace.quantities.items() if not name.startswith("grad_")}
+    recorded = dataclasses.replace(snapshot, trace=dataclasses.replace(snapshot.trace, quantities=states))
+    panel.update_snapshot(recorded)  # what a Recorder without probe_loss records
+    assert "no probe loss given" in panel.time_plot.titleLabel.text and NO_PROBE_LOSS in panel.time_plot.titleLabel.text
+    assert not panel.heatmap.plot.isVisible() and not panel.floor_line.isVisible()
+    assert len(panel.hidden_norm_curve.getData()[0]) == len(panel.cell_norm_curve.getData()[0]) == 0
+    panel.update_snapshot(snapshot)  # a trace with gradients draws them again
+    assert panel.heatmap.plot.isVisible() and "‖∂L/∂h_t‖" in panel.time_plot.titleLabel.text

@@ -87,3 +87,27 @@ def test_the_text_has_a_fixed_height_per_task_whatever_the_sample_says(panel, ma
     assert "a⏎b⏎a⏎b" in panel.text.toPlainText()  # newlines as the probe's axis shows them, not line breaks
     panel.update_snapshot(make_snapshot(task="sine"))
     assert panel.text.height() < heights.pop()  # the sine text is one line of losses
+
+
+def own_snapshot(snapshot, probe_output, with_gradients=True):
+    """`snapshot` as a run recorded by lstm_viz.Recorder: task "own", the given probe output, no target."""
+    trace = snapshot.trace
+    quantities = {name: values for name, values in trace.quantities.items() if with_gradients or "grad" not in name}
+    trace = dataclasses.replace(trace, quantities=quantities, probe_output=probe_output, probe_target=np.zeros(0))
+    return dataclasses.replace(snapshot, config=snapshot.config.replace(task="own"), trace=trace)
+
+
+def test_a_recorded_module_shows_its_probe_output_over_time_or_as_numbers(panel, make_snapshot):
+    snapshot = make_snapshot(task="sine")
+    length = len(snapshot.trace.probe_input)
+    per_step = np.random.default_rng(0).normal(size=(length, 8)).astype(np.float32)  # (T, O): 8 outputs
+    panel.update_snapshot(own_snapshot(snapshot, per_step))
+    shown = [curve for curve in panel.own_curves if curve.isVisible()]
+    assert len(shown) == len(panel.own_curves) == 6 and not panel.input_curve.isVisible()
+    assert all(np.array_equal(curve.yData, per_step[:, index]) for index, curve in enumerate(shown))
+    assert "the first 6 of 8" in panel.time_plot.titleLabel.text and "probe loss" in panel.text.text()
+    panel.update_snapshot(own_snapshot(snapshot, np.array([0.25, 0.75], np.float32), with_gradients=False))
+    assert not any(curve.isVisible() for curve in panel.own_curves)  # one output for the sequence: numbers
+    assert "output 0.25 0.75" in panel.text.text() and "no probe loss given" in panel.text.text()
+    panel.update_snapshot(own_snapshot(snapshot, np.zeros(0, np.float32)))
+    assert "no probe_output given" in panel.text.text()
