@@ -64,7 +64,7 @@ RUN_FORMAT = 1
 HISTORY_DIR = "history"
 FIRST_STEPS = 100  # every step is recorded up to here: where most of the drama happens
 DEFAULT_HISTORY_MB = 200
-CHILD_DUTY = 0.25  # after the first steps, regular records keep the writer process busy at most this share of the time
+CHILD_DUTY = 0.1  # after the first steps, regular records keep the writer process busy at most this share of the time
 PENDING_BYTES = 256e6  # weights handed to the writer process and not yet written, at most
 METRICS_FLUSH_S = 0.5  # metrics.csv is appended at least this often
 EVENT_KINDS = ("change", "diverged", "load", "fork", "end")
@@ -289,7 +289,7 @@ class RunWriter:
                 self._child.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.error = "the history writer did not finish in time; its last records may be missing"
-            self._reader.join(1.0)
+            self._reader.join(10.0)  # its last thinning done: the folder is final when this returns
 
     def _append(self, name: str, text: str) -> None:
         try:
@@ -439,7 +439,10 @@ class Run:
         if not self.path.is_dir():
             raise ConfigError(f"run '{self.path}' no longer exists (deleted while open)")
         history = self.path / HISTORY_DIR
-        names = os.listdir(history) if history.is_dir() else []
+        try:
+            names = os.listdir(history) if history.is_dir() else []
+        except FileNotFoundError:  # deleted between the two looks
+            raise ConfigError(f"run '{self.path}' no longer exists (deleted while open)") from None
         steps = np.array(sorted(int(m.group(1)) for m in map(RECORD_NAME.fullmatch, names) if m), dtype=np.int64)
         changed = not np.array_equal(steps, self.steps)
         self.steps = steps
@@ -544,7 +547,17 @@ class Run:
         )
 
     def _check_shapes(self, step: int, arrays: dict) -> None:
+        """ConfigError unless the record fits the run's model (its settings), and has the shapes of the others."""
         shapes = {key: value.shape for key, value in arrays.items() if not key.startswith("view/")}
+        config, hidden = self.config, shapes.get("hidden")
+        if config is not None and hidden is not None and len(hidden) == 4:
+            expected = (config.layers, 2 if config.bidirectional else 1, hidden[2], config.hidden)
+            if hidden != expected:
+                raise ConfigError(
+                    f"the record of step {step} in '{self.path}' is of another model (hidden states {hidden}, "
+                    f"the run's settings give (layers, directions, T, units) = {expected}); "
+                    "was another run written into this folder?"
+                )
         if self._shapes is None:
             self._shapes = shapes
         elif shapes != self._shapes:

@@ -546,8 +546,13 @@ def test_a_record_of_another_model_is_a_config_error_naming_the_mismatch(recorde
     with pytest.raises(ConfigError) as error:
         run.trace(111)
     assert "the record of step 111" in str(error.value)
-    assert "does not match the run's other records (cell: (1, 1, 12, 7) vs (1, 1, 12, 5))" in str(error.value)
+    assert "is of another model (hidden states (1, 1, 12, 7)" in str(error.value)
+    assert "(layers, directions, T, units) = (1, 1, 12, 5)" in str(error.value)
     assert run.trace(run.steps[-1])["hidden"].shape == (1, 1, 12, 5)  # the others still open
+    first_read = open_run(path)  # the foreign record read first is still the one blamed
+    with pytest.raises(ConfigError, match="the record of step 111"):
+        first_read.trace(111)
+    assert first_read.trace(99)["hidden"].shape == (1, 1, 12, 5)
 
 
 def test_a_run_deleted_while_open_is_a_config_error(recorded, tmp_path):
