@@ -13,7 +13,7 @@ import traceback
 
 import torch  # before Qt, as the app does
 
-SECTIONS = ("training", "probe", "plotting", "gui")
+SECTIONS = ("training", "probe", "plotting", "gui", "history")
 # figure -> (comparison, target, what it is); comparison None: reported, no target.
 TARGETS = {
     "train_ratio_sine": (">=", 0.90, "steps per CPU s, Trainer + snapshot every 100 ms / plain nn.LSTM, sine H=64"),
@@ -31,6 +31,8 @@ TARGETS = {
     "gui_stall_p99_ms": ("<=", 50.0, "p99 lateness (wall) of a 10 ms QTimer while the app trains and draws"),
     "mpl_ratio": (">=", 20.0, "gates panel frames per CPU s, pyqtgraph / matplotlib Agg, H=128 T=200"),
     "startup_s": ("<=", 3.0, "wall s from starting python -m lstm_viz to its first drawn frame"),
+    "scrub_fps": (">=", 20.0, "records drawn per s while the timeline asks for the next one at every frame, names"),
+    "open_s": ("<=", 1.0, "wall s from open_run on a 2000-record run (20k steps) to its first frame, Qt up"),
     "rss_growth_mb": ("<=", 50.0, "RSS growth over training steps (see details.gui.rss.steps), window drawing"),
 }
 

@@ -1,4 +1,5 @@
-"""Start the application: torch first, then Qt; one window training `config` at once."""
+"""Start the application: torch first, then Qt; one window training `config` at once (run_app), or showing a
+recorded run read-only (open_app)."""
 
 from __future__ import annotations
 
@@ -23,23 +24,37 @@ def configure_pyqtgraph() -> None:
     pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
 
 
-def run_app(config: RunConfig, steps: int | None = None, screenshot: Path | None = None) -> int:
-    """Open the window on `config` and train; the exit code.
-
-    steps: pause after this many steps. screenshot: once `steps` (default 0) steps are
-    trained and drawn, save a PNG of the whole window there and quit.
-    """
+def _application():
     torch.set_num_threads(1)  # the worker trains on one core; the GUI keeps the other
-    from PyQt6.QtCore import QTimer
     from PyQt6.QtWidgets import QApplication
-
-    from lstm_viz.gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("lstm_viz")
     configure_pyqtgraph()
+    return app
+
+
+def run_app(
+    config: RunConfig,
+    steps: int | None = None,
+    screenshot: Path | None = None,
+    runs_dir: Path | None = None,
+    history_mb: float | None = None,
+) -> int:
+    """Open the window on `config` and train; the exit code.
+
+    steps: pause after this many steps. screenshot: once `steps` (default 0) steps are
+    trained and drawn, save a PNG of the whole window there and quit. runs_dir: every run
+    trained in the window is recorded in a folder of its own under it (None: not recorded),
+    with history_mb the size budget of its history.
+    """
+    app = _application()
+    from PyQt6.QtCore import QTimer
+
+    from lstm_viz.gui.main_window import MainWindow
+
     try:
-        window = MainWindow(config)
+        window = MainWindow(config, runs_dir=runs_dir, history_mb=history_mb)
     except ConfigError as error:
         print(f"lstm-viz: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -68,10 +83,7 @@ def run_app(config: RunConfig, steps: int | None = None, screenshot: Path | None
             QTimer.singleShot(SCREENSHOT_DELAY_MS, save)
 
         def save() -> None:
-            saved = window.grab().save(str(screenshot))
-            if not saved:
-                print(f"lstm-viz: error: cannot save screenshot '{screenshot}'", file=sys.stderr)
-            app.exit(0 if saved else EXIT_BAD_INPUT)
+            _save_and_exit(app, window, screenshot)
 
         window.drawn.connect(save_when_done)
         window.worker.start(until_step=target)
@@ -81,6 +93,48 @@ def run_app(config: RunConfig, steps: int | None = None, screenshot: Path | None
         code = app.exec()
     finally:
         window.close()  # stops the worker thread
+        sys.excepthook = previous_hook
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    return code
+
+
+def _save_and_exit(app, window, screenshot: Path) -> None:
+    saved = window.grab().save(str(screenshot))
+    if not saved:
+        print(f"lstm-viz: error: cannot save screenshot '{screenshot}'", file=sys.stderr)
+    app.exit(0 if saved else EXIT_BAD_INPUT)
+
+
+def open_app(run, step: int | None = None, screenshot: Path | None = None) -> int:
+    """Open the window on a recorded run (history.Run), read-only, at `step` or at its newest record,
+    following it while its writer goes on; the exit code. screenshot: save a PNG of the window once
+    that step is drawn, and quit."""
+    app = _application()
+    from PyQt6.QtCore import QTimer
+
+    from lstm_viz.gui.main_window import open_viewer
+
+    try:
+        window = open_viewer(run, step)
+    except ConfigError as error:
+        print(f"lstm-viz: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    previous_hook = sys.excepthook
+
+    def report_bug(kind, error, trace) -> None:
+        traceback.print_exception(kind, error, trace)
+        window.show_message(f"Internal error: {kind.__name__}: {error} (details on the terminal)")
+
+    sys.excepthook = report_bug
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, lambda *_: app.exit(EXIT_INTERRUPTED))
+    window.show()
+    if screenshot is not None:  # the first frame is drawn already: let the layout settle, then save
+        QTimer.singleShot(SCREENSHOT_DELAY_MS * 3, lambda: _save_and_exit(app, window, screenshot))
+    try:
+        code = app.exec()
+    finally:
+        window.close()
         sys.excepthook = previous_hook
         signal.signal(signal.SIGINT, signal.default_int_handler)
     return code

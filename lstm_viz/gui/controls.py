@@ -189,6 +189,7 @@ class ControlsPanel(QWidget):
             ("Temperature", self.temperature),
         )
         view = _form("Show", ("Layer", _row(self.layer, self.direction)), ("Unit", self.unit))
+        self.run_group, self.setup_group, self.live_group = run, setup, live
 
         content = QWidget()
         column = QVBoxLayout(content)
@@ -267,6 +268,15 @@ class ControlsPanel(QWidget):
             for widget, was_blocked in zip(widgets, blocked, strict=True):
                 widget.blockSignals(was_blocked)
         self._enable_relevant()
+
+    def set_read_only(self) -> None:
+        """For a recorded run: no run buttons; the settings are shown (those of the shown step), greyed; only
+        what the panels show can be chosen."""
+        self.run_group.hide()
+        self.setup_group.setTitle("Setup (recorded)")
+        self.live_group.setTitle("Live settings at the shown step")
+        for group in (self.setup_group, self.live_group):
+            group.setEnabled(False)
 
     @property
     def preset_name(self) -> str | None:

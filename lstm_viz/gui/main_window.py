@@ -7,6 +7,7 @@ is one, hands it to every panel. The Snapshot is all the GUI learns from the wor
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import sys
 import time
@@ -25,16 +26,19 @@ from PyQt6.QtWidgets import (
     QMainWindow,
     QMenuBar,
     QMessageBox,
+    QToolBar,
     QToolButton,
     QWidget,
 )
 
 from lstm_viz import __version__
 from lstm_viz.core.config import ConfigError, RunConfig
+from lstm_viz.core.history import Run, open_run
 from lstm_viz.core.runs import INTEGER_COLUMNS, atomic_write_text
 from lstm_viz.core.snapshot import Snapshot
 from lstm_viz.gui.controls import ControlsPanel
 from lstm_viz.gui.panels import GatesPanel, GradientsPanel, StatesPanel, TaskViewPanel, TrainingPanel
+from lstm_viz.gui.timeline import History, Timeline
 from lstm_viz.gui.worker import NOTICE_MARK, TrainingWorker, is_notice, is_warning
 
 FRAME_INTERVAL_MS = 30  # ≤33 frames/s, so ~30 even when a tick comes late; drawn only when a new snapshot arrived
@@ -68,10 +72,23 @@ ABOUT = (
 class MainWindow(QMainWindow):
     drawn = pyqtSignal()  # a new snapshot has been drawn (for screenshots and tests)
 
-    def __init__(self, config: RunConfig) -> None:
+    def __init__(
+        self,
+        config: RunConfig,
+        runs_dir: Path | None = None,
+        history_mb: float | None = None,
+        run: Run | None = None,
+    ) -> None:
+        """A window training `config`, each run recorded under `runs_dir` (None: not recorded); or, given `run`,
+        a window showing that recorded run read-only (no training; `config` its settings)."""
         super().__init__()
-        self.worker = TrainingWorker(config)  # ConfigError reaches the caller
-        self.last_snapshot: Snapshot | None = None
+        # ConfigError reaches the caller
+        self.worker = TrainingWorker(config, runs_dir, history_mb) if run is None else None
+        self.runs_dir, self.history_mb = runs_dir, history_mb
+        self.history = History(run)  # the run the timeline moves through, and the step shown
+        self.viewers: list[MainWindow] = []  # runs opened from this window (File > Open run…)
+        self.last_snapshot: Snapshot | None = None  # the newest from the worker (training's state)
+        self.shown_snapshot: Snapshot | None = None  # what the panels show: live, or a recorded step
         self.layer = self.direction = self.unit = 0
         self.last_folder = str(Path.home())  # where file dialogs start: the folder last chosen in one
         self._frame_times: deque[float] = deque(maxlen=120)
@@ -89,6 +106,7 @@ class MainWindow(QMainWindow):
         }
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
+        self._build_timeline()
         self._build_menus()
         self._build_message_bar()
         self._build_status_bar()
@@ -142,6 +160,7 @@ class MainWindow(QMainWindow):
             Qt.Orientation.Horizontal,
         )
         height = self.height() - self.menuWidget().sizeHint().height() - self.statusBar().sizeHint().height()
+        height -= self.timeline_bar.sizeHint().height()
         for column in (["Gates", "States"], ["Gradients through time", "Training", "Task view"]):
             sizes = [height // len(column)] * len(column)
             self.resizeDocks([docks[title] for title in column], sizes, Qt.Orientation.Vertical)
@@ -169,10 +188,12 @@ class MainWindow(QMainWindow):
         self.notice_timer.timeout.connect(self.message_bar.hide)
 
     def _place_message_bar(self) -> None:
-        """As wide as the window, as tall as its wrapped text, its bottom on the status bar's top."""
+        """As wide as the window, as tall as its wrapped text, its bottom on the timeline's top (the status bar's
+        if the timeline is hidden)."""
         width = self.width()
         height = self.message_bar.heightForWidth(width)
-        self.message_bar.setGeometry(0, self.statusBar().geometry().top() - height, width, height)
+        below = self.timeline_bar if self.timeline_bar.isVisible() else self.statusBar()
+        self.message_bar.setGeometry(0, below.geometry().top() - height, width, height)
         self.message_bar.raise_()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
@@ -186,9 +207,14 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         self.menu_bar = QMenuBar()
         file_menu = self.menu_bar.addMenu("&File")
-        self._action(file_menu, "Open text…", self.open_text, "Ctrl+O")
-        self._action(file_menu, "Load checkpoint…", self.load_checkpoint, "Ctrl+L")
-        self._action(file_menu, "Save checkpoint…", self.save_checkpoint, "Ctrl+S")
+        self._action(file_menu, "Open run…", self.open_run_dialog, "Ctrl+Shift+O")
+        file_menu.addSeparator()
+        for text, slot, key in (
+            ("Open text…", self.open_text, "Ctrl+O"),
+            ("Load checkpoint…", self.load_checkpoint, "Ctrl+L"),
+            ("Save checkpoint…", self.save_checkpoint, "Ctrl+S"),
+        ):
+            self._action(file_menu, text, slot, key).setEnabled(self.worker is not None)  # a recorded run trains not
         file_menu.addSeparator()
         self._action(file_menu, "Export panels as PNG…", lambda: self.export_panels("png"))
         self._action(file_menu, "Export panels as SVG…", lambda: self.export_panels("svg"))
@@ -199,6 +225,7 @@ class MainWindow(QMainWindow):
         view_menu = self.menu_bar.addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addAction(self.timeline_bar.toggleViewAction())
         view_menu.addSeparator()
         self._action(view_menu, "Restore default layout", self.restore_layout)
 
@@ -216,16 +243,20 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_shortcuts(self) -> None:
+        self.timeline.install_shortcuts(self)
+        if self.worker is None:
+            return
         for key, slot in (("Space", self.start_pause), ("S", self.worker.step), ("R", self.reset)):
             QShortcut(QKeySequence(key), self, activated=slot)
 
     def _connect(self) -> None:
         controls = self.controls
-        controls.apply_requested.connect(self.worker.apply)
-        controls.reset_requested.connect(self.worker.reset)
-        controls.start_pause_clicked.connect(self.start_pause)
-        controls.step_clicked.connect(self.worker.step)
-        controls.open_text_clicked.connect(self.open_text)
+        if self.worker is not None:
+            controls.apply_requested.connect(self.worker.apply)
+            controls.reset_requested.connect(self.worker.reset)
+            controls.start_pause_clicked.connect(self.start_pause)
+            controls.step_clicked.connect(self.worker.step)
+            controls.open_text_clicked.connect(self.open_text)
         controls.selection_changed.connect(lambda layer, direction: self.select(layer, direction, self.unit))
         controls.error.connect(self.show_message)
         for panel in self.panels.values():
@@ -260,13 +291,17 @@ class MainWindow(QMainWindow):
         self._last_tick, self._last_cpu = now, used
         if self._draw_budget < 0:
             return
-        snapshot = self.worker.mailbox.take()
+        self._refresh_history()
+        snapshot = self.worker.mailbox.take() if self.worker is not None else None
         if snapshot is not None:
             self.draw(snapshot)
 
     def draw(self, snapshot: Snapshot) -> None:
+        """Take in a snapshot from the worker: the panels draw it when live (not scrubbed back)."""
         previous = self.last_snapshot
         self.last_snapshot = snapshot
+        if snapshot.run_dir != self.history.run_dir:  # a new run (reset, new model, load, fork): its timeline, live
+            self._follow_run(snapshot.run_dir)
         config_changed = previous is None or snapshot.config != previous.config
         # A command run since the last frame makes its message news, even a repeated one ("" hides the bar).
         before = (previous.message, previous.commands_done) if previous is not None else ("", 0)
@@ -279,9 +314,14 @@ class MainWindow(QMainWindow):
             self.controls.show_config(snapshot.config)  # a loaded checkpoint, or a refused change undone
         if config_changed or controls_outdated:
             self._show_title(snapshot.config)
-        if config_changed:
-            self.select(self.layer, self.direction, self.unit)
-        self._each_panel("update_snapshot", snapshot)
+        if self.history.live:
+            self._show_on_panels(snapshot)
+            self.timeline.show_live(snapshot.step)
+        else:  # scrubbed back: the recorded step stays, training's curves grow past it
+            self.timeline.set_newest(snapshot.step)
+            if self.shown_snapshot is not None and self.history.shown is not None:
+                self.shown_snapshot = dataclasses.replace(self.shown_snapshot, metrics=snapshot.metrics)
+                self.panels["Training"].update_snapshot(self.shown_snapshot)
         if new_message:
             self.show_message(snapshot.message)
         self.controls.set_running(snapshot.running)
@@ -289,9 +329,18 @@ class MainWindow(QMainWindow):
         self._show_status(snapshot)
         self.drawn.emit()
 
+    def _show_on_panels(self, snapshot: Snapshot) -> None:
+        """Every panel draws `snapshot` (live or recorded: they do not know which)."""
+        previous, self.shown_snapshot = self.shown_snapshot, snapshot
+        if previous is None or snapshot.config != previous.config:
+            self.select(self.layer, self.direction, self.unit)
+        self._each_panel("update_snapshot", snapshot)
+        self.panels["Training"].show_cursor(None if self.history.live else snapshot.step)
+
     def select(self, layer: int, direction: int, unit: int) -> None:
         """Show this layer, direction and unit in every panel (kept inside the current model)."""
-        config = self.controls.config if self.last_snapshot is None else self.last_snapshot.config
+        shown = self.shown_snapshot or self.last_snapshot
+        config = self.controls.config if shown is None else shown.config
         self.layer = min(max(layer, 0), config.layers - 1)
         self.direction = min(max(direction, 0), 1 if config.bidirectional else 0)
         self.unit = min(max(unit, 0), config.hidden - 1)
@@ -331,14 +380,195 @@ class MainWindow(QMainWindow):
             state = f"training · step {snapshot.step} · {rates}"
         else:
             state = f"paused · step {snapshot.step}"
+        if not self.history.live and self.history.shown is not None:  # scrubbed back; training goes on
+            training = f"training goes on ({snapshot.steps_per_s:.0f} steps/s)" if snapshot.running else "paused"
+            state, loss = f"viewing step {self.history.shown} of {snapshot.step} · End for live · {training}", ""
         self.status_label.setText(f"{state} · {loss}" if loss else state)
 
     def _show_title(self, config: RunConfig) -> None:
+        if self.worker is None:
+            self.setWindowTitle(f"lstm_viz — {self.history.path} (recorded run, read-only)")
+            return
         name = self.controls.preset_name or f"{config.task}, custom settings"
         self.setWindowTitle(f"lstm_viz — {name}")
 
+    # ---- history: the timeline, recorded steps, runs opened read-only ----------------------------
+    def _build_timeline(self) -> None:
+        """The timeline in a fixed bar along the bottom of the window, under the docks."""
+        self.timeline = Timeline(read_only=self.worker is None)
+        self.timeline_bar = QToolBar("Timeline", self)
+        self.timeline_bar.setObjectName("Timeline")
+        self.timeline_bar.setMovable(False)
+        self.timeline_bar.setFloatable(False)
+        self.timeline_bar.addWidget(self.timeline)
+        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.timeline_bar)
+        self.timeline.step_requested.connect(self.show_step)
+        self.timeline.live_requested.connect(self.go_live)
+        self.timeline.fork_requested.connect(self.fork_here)
+        self._writer_state = ""  # a recorded run's writer: "writing", "finished" or "stopped"
+        if self.worker is None:
+            self.controls.set_read_only()
+            self.timeline.set_records(self.history.steps, "no records yet")
+            self.panels["Training"].show_events(self.history.events)
+            self._writer_state = self._writer_now()
+
+    @property
+    def newest_step(self) -> int | None:
+        """The newest step there is: training's, or the last record of a run opened read-only."""
+        if self.worker is not None:
+            return self.last_snapshot.step if self.last_snapshot is not None else None
+        steps = self.history.steps
+        return int(steps[-1]) if len(steps) else None
+
+    def show_step(self, step: int) -> None:
+        """Show recorded `step` (the slider, ←/→, Home): the timeline moves at once, the panels at the next frame."""
+        self.history.request(step)
+        self.timeline.show_step(step, max(self.newest_step or step, step))
+
+    def go_live(self) -> None:
+        """Back to the newest step (End), following it: training's, or the newest record of a run opened read-only."""
+        self.history.go_live()
+        if self.worker is None:
+            self._show_newest_record()
+        elif self.last_snapshot is not None:
+            self._show_on_panels(self.last_snapshot)
+            self.timeline.show_live(self.last_snapshot.step)
+            self._show_status(self.last_snapshot)
+
+    def fork_here(self) -> None:
+        """A new run from the weights and settings recorded at the shown step, with a fresh optimizer; back to live."""
+        if self.worker is None or self.history.live or self.history.shown is None or self.history.path is None:
+            return
+        self.worker.fork(self.history.path, self.history.shown)
+        self.go_live()
+
+    def _follow_run(self, run_dir: str) -> None:
+        """The worker trains a new run (recorded in `run_dir`, "" if not): its timeline, live."""
+        message = self.history.follow(run_dir)
+        if message:
+            self.show_message(message)
+        self.timeline.set_records(self.history.steps, "no records yet" if run_dir else "this run is not recorded")
+        self.timeline.show_live(None)
+        self.panels["Training"].show_events(self.history.events)
+
+    def _refresh_history(self) -> None:
+        """At every frame: now and then list the run again (new records, events, the writer's state); draw the
+        recorded step the user asked for last, or, following a recorded run, its newest record."""
+        refreshed = self.history.due_refresh()
+        if refreshed is not None:
+            changed, message = refreshed
+            if message:
+                self.show_message(message)
+            if changed:
+                missing = "run folder deleted" if self.history.lost else "no records yet"
+                self.timeline.set_records(self.history.steps, missing)
+                self.panels["Training"].show_events(self.history.events)
+            if self.worker is None:
+                self._follow_recorded_run(changed)
+        wanted = self.history.take_wanted()
+        if wanted is not None:
+            self._draw_record(wanted)
+
+    def _follow_recorded_run(self, changed: bool) -> None:
+        """A run opened read-only: show its newest record when live, grow its curves, notice when its writer ends."""
+        if changed and not self.history.lost:
+            steps = self.history.steps
+            if self.history.live and len(steps) and steps[-1] != self.history.shown:
+                self._show_newest_record()
+            elif self.shown_snapshot is not None:  # more metrics: the curves grow, the rest stays
+                metrics = self._run_metrics()
+                if metrics is not None:
+                    self.shown_snapshot = dataclasses.replace(self.shown_snapshot, metrics=metrics)
+                    self.panels["Training"].update_snapshot(self.shown_snapshot)
+                self._show_viewer_status()
+        state = self._writer_now()
+        if state != self._writer_state:
+            self._writer_state = state
+            newest = self.newest_step
+            if state == "finished":
+                self.show_message(f"{NOTICE_MARK}The run finished at step {newest}.")
+            elif state == "stopped":
+                self.show_message(
+                    f"The writer of this run stopped at step {newest} without finishing (killed?); "
+                    "what it recorded stays readable."
+                )
+            self._show_viewer_status()
+
+    def _writer_now(self) -> str:
+        run = self.history.run
+        if run is None or self.history.lost:
+            return self._writer_state
+        return "finished" if run.finished else "writing" if run.writer_alive else "stopped"
+
+    def _run_metrics(self) -> dict | None:
+        try:
+            return self.history.run.metrics
+        except ConfigError as error:
+            self.show_message(str(error))
+            return None
+
+    def _show_newest_record(self) -> None:
+        steps = self.history.steps
+        if not len(steps):
+            self.timeline.set_records(steps, "waiting for the first record" if self._writer_state == "writing" else "")
+            self.timeline.show_live(None)
+            self._show_viewer_status()
+            return
+        self._draw_record(int(steps[-1]))
+
+    def _draw_record(self, step: int) -> None:
+        """Draw the record of `step` on every panel; if it cannot be read, say why and keep the picture."""
+        newest = max(self.newest_step or step, step)
+        metrics = self.last_snapshot.metrics if self.worker is not None and self.last_snapshot is not None else None
+        snapshot, error = self.history.load(step, metrics)
+        if snapshot is None:
+            self.show_message(error)
+            if not self.history.live:
+                self.timeline.show_step(step, newest, note="unreadable")
+            return
+        self._show_on_panels(snapshot)
+        if self.history.live:
+            self.timeline.show_live(step, "newest record" if self._writer_state != "writing" else "following")
+        else:
+            self.timeline.show_step(step, newest)
+        if self.worker is None:
+            if snapshot.config != self.controls.config:
+                self.controls.show_config(snapshot.config)  # the settings at that step
+            self._show_viewer_status()
+        elif self.last_snapshot is not None:
+            self._show_status(self.last_snapshot)
+        self.drawn.emit()
+
+    def _show_viewer_status(self) -> None:
+        shown, newest = self.history.shown, self.newest_step
+        where = f"step {shown} of {newest}" if shown is not None else "no records yet"
+        state = {
+            "writing": "being written: new records show as they come" + (" (End)" if not self.history.live else ""),
+            "finished": "finished",
+            "stopped": "its writer stopped without finishing",
+        }.get(self._writer_state, "")
+        self.status_label.setText(" · ".join(part for part in ("recorded run, read-only", where, state) if part))
+
+    def open_run_dialog(self, path: str | None = None) -> MainWindow | None:
+        """File > Open run…: the run in a window of its own, read-only (training here goes on); a message if
+        the folder is no run it can show."""
+        if path is None:
+            path = QFileDialog.getExistingDirectory(self, "Open a run directory", str(self.runs_dir or ""))
+        if not path:
+            return None
+        try:
+            viewer = open_viewer(open_run(path))
+        except ConfigError as error:
+            self.show_message(f"Cannot open run: {error}")
+            return None
+        self.viewers = [window for window in self.viewers if window.isVisible()] + [viewer]  # closed ones let go
+        viewer.show()
+        return viewer
+
     # ---- commands ----------------------------------------------------------------------------
     def start_pause(self) -> None:
+        if self.worker is None:
+            return
         self._want_running = not self._want_running
         if self._want_running:
             self.worker.start()
@@ -346,7 +576,8 @@ class MainWindow(QMainWindow):
             self.worker.pause()
 
     def reset(self) -> None:
-        self.worker.reset(self.controls.config)
+        if self.worker is not None:
+            self.worker.reset(self.controls.config)
 
     def open_text(self, path: str | None = None) -> None:
         if path is None:
@@ -356,6 +587,8 @@ class MainWindow(QMainWindow):
             self.controls.choose_text(path)
 
     def load_checkpoint(self, path: str | None = None) -> None:
+        if self.worker is None:
+            return
         if path is None:
             path, _ = QFileDialog.getOpenFileName(
                 self, "Load checkpoint", self.last_folder, "Checkpoints (*.pt);;All files (*)"
@@ -365,6 +598,8 @@ class MainWindow(QMainWindow):
             self.worker.load_checkpoint(Path(path))
 
     def save_checkpoint(self, path: str | None = None) -> None:
+        if self.worker is None:
+            return
         if path is None:
             suggested = str(Path(self.last_folder) / "checkpoint.pt")
             path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", suggested, "Checkpoints (*.pt)")
@@ -397,9 +632,9 @@ class MainWindow(QMainWindow):
 
     def export_metrics(self, path: str | None = None) -> None:
         """The last snapshot's per-step metrics, one row per step, like a run's metrics.csv."""
-        if self.last_snapshot is None:
+        if (self.last_snapshot or self.shown_snapshot) is None:
             return
-        metrics = self.last_snapshot.metrics
+        metrics = (self.last_snapshot or self.shown_snapshot).metrics
         if path is None:  # named with its last step: a later export does not overwrite it
             name = f"metrics_step{int(metrics['step'][-1]) if len(metrics['step']) else 0}.csv"
             suggested = str(Path(self.last_folder) / name)
@@ -441,8 +676,31 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         self.timer.stop()
-        self.worker.stop()
+        if self.worker is not None:
+            self.worker.stop()
+        for viewer in self.viewers:
+            viewer.close()
         super().closeEvent(event)
+
+
+def open_viewer(run: Run, step: int | None = None) -> MainWindow:
+    """A window showing recorded `run` read-only, at `step` or following its newest record; ConfigError if the
+    run has nothing it can show (no record and no settings, or a record that cannot be read)."""
+    steps = run.steps
+    if step is not None or len(steps):
+        shown = int(steps[-1]) if step is None else int(step)
+        config = run.snapshot(shown).config  # the first frame: any problem is the caller's, before a window opens
+    elif run.config is not None and run.writer_alive:
+        config = run.config  # no record yet: the window waits for the first
+    else:
+        raise ConfigError(f"run '{run.path}' has no history records to show (trained with --history-mb 0?)")
+    window = MainWindow(config, run=run)
+    if step is None:
+        window.go_live()
+    else:
+        window.show_step(step)
+        window._refresh_history()
+    return window
 
 
 def _save_svg(widget: QWidget, path: str) -> bool:

@@ -74,8 +74,8 @@ def test_a_message_lies_over_the_docks_and_moves_none_of_them(qtbot, window):
     window.show_message("Could not read that file: " + "a long reason " * 40)
     qtbot.wait(50)
     assert window.message_bar.isVisible() and geometry(window) == before
-    bar, status = window.message_bar.geometry(), window.statusBar().geometry()
-    assert bar.bottom() + 1 == status.top() and (bar.left(), bar.width()) == (0, window.width())
+    bar, timeline = window.message_bar.geometry(), window.timeline_bar.geometry()  # the timeline: over the status bar
+    assert bar.bottom() + 1 == timeline.top() and (bar.left(), bar.width()) == (0, window.width())
     label = window.message_label
     assert label.height() >= label.heightForWidth(label.width()) > 2 * label.fontMetrics().height()  # all of it
     window.show_message("")

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import html
 import math
+import re
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtCore
+from PyQt6 import QtCore, QtGui
 
 from lstm_viz.core.snapshot import Snapshot
 from lstm_viz.gui.panels.base import Panel
@@ -36,6 +37,8 @@ MAX_CLIP_MARKS = 500  # more clip events than this: one marker per bin of steps
 MIN_STEP_SPAN = 10  # the step axis spans at least 0..10: whole steps, also at step 0
 EMPTY_LOG_RANGE = (-1.0, 1.0)  # a plot with nothing in it yet shows 0.1 .. 10
 GROUP_COLOURS = (SKY, ORANGE, GREEN, PURPLE, YELLOW, BLUE, VERMILLION, GREY)
+EVENT_COLOURS = {"change": GREEN, "diverged": VERMILLION, "load": "#E8E8E8", "fork": "#E8E8E8"}  # "end" is not drawn
+CURSOR_COLOUR = "#FFFFFF"
 
 
 def block_group(block_name: str) -> str:
@@ -96,6 +99,74 @@ def _place_on_log_axis(line: pg.InfiniteLine, value: float | None) -> bool:
     line.setValue(math.log10(value) if shown else 0.0)
     line.setVisible(shown)
     return shown
+
+
+def event_label(kind: str, text: str) -> str:
+    """The short label of an event on the step axis: the settings a change changed ('lr', 'lr, clip'), 'load',
+    'fork'; none for a divergence (its own line is labelled)."""
+    if kind == "change":
+        return ", ".join(dict.fromkeys(re.findall(r"(?:^|, )([a-z_]+) ", text))) or "change"
+    return "" if kind == "diverged" else kind
+
+
+class StepMarks(pg.GraphicsObject):
+    """Dashed vertical lines across a plot at some steps (events), each in its colour, with a short label at the
+    top that is left out where it would overlap the one before; hovering near a line shows its full text.
+    One item for all of them, set with set_marks, drawn in device pixels."""
+
+    HOVER_PIXELS = 5
+
+    def __init__(self, labels: bool = True) -> None:
+        super().__init__()
+        self.labels = labels
+        self.marks: list[tuple[int, str, str, str]] = []  # (step, colour, label, full text)
+        self.setAcceptHoverEvents(True)
+        self.setZValue(5)  # over the curves
+
+    def set_marks(self, marks: list[tuple[int, str, str, str]]) -> None:
+        if marks != self.marks:
+            self.prepareGeometryChange()
+            self.marks = marks
+            self.update()
+
+    def boundingRect(self):  # noqa: N802 (Qt's names)
+        rect = self.viewRect()
+        return rect.normalized() if rect is not None and self.marks else QtCore.QRectF()
+
+    def viewRangeChanged(self):  # noqa: N802
+        self.prepareGeometryChange()
+        super().viewRangeChanged()
+
+    def paint(self, painter, *_) -> None:
+        rect = self.viewRect()
+        if rect is None or not self.marks:
+            return
+        to_device = painter.transform()
+        box = to_device.mapRect(rect.normalized())
+        painter.save()
+        painter.resetTransform()
+        painter.setFont(tick_font(9))
+        metrics = QtGui.QFontMetricsF(painter.font())
+        free_from = -math.inf  # labels are drawn left to right where they do not overlap
+        for step, colour, label, _ in self.marks:
+            x = to_device.map(QtCore.QPointF(step, 0.0)).x()
+            if not box.left() - 1 <= x <= box.right() + 1:
+                continue
+            painter.setPen(pg.mkPen(colour, width=1, style=QtCore.Qt.PenStyle.DashLine))
+            painter.drawLine(QtCore.QLineF(x, box.top(), x, box.bottom()))
+            if self.labels and label and x + 3 >= free_from:
+                painter.setPen(pg.mkPen(colour))
+                painter.drawText(QtCore.QPointF(x + 3, box.top() + metrics.ascent() + 1), label)
+                free_from = x + 3 + metrics.horizontalAdvance(label) + 6
+        painter.restore()
+
+    def text_near(self, step: float) -> str:
+        """The full text of the marks within HOVER_PIXELS of `step` (in steps), or ""."""
+        reach = self.HOVER_PIXELS * (self.pixelWidth() or 0.0)
+        return "\n".join(text for mark_step, _, _, text in self.marks if abs(mark_step - step) <= reach)
+
+    def hoverEvent(self, event) -> None:  # noqa: N802 (pyqtgraph's name)
+        self.setToolTip("" if event.isExit() else self.text_near(event.pos().x()))
 
 
 def log10_or_gap(values: np.ndarray) -> np.ndarray:
@@ -171,6 +242,17 @@ class TrainingPanel(Panel):
         self._last_row = None  # (rows, step, loss) of the last row drawn: is the next snapshot the same run?
 
         self.plots = (self.loss_plot, self.grad_plot, self.block_plot)
+        # The recorded step shown (not live) and the run's events: created once, moved and set in place.
+        self.cursors = [pg.InfiniteLine(angle=90, pen=pg.mkPen(CURSOR_COLOUR, width=1.5)) for _ in self.plots]
+        self.cursors[0].label = pg.InfLineLabel(
+            self.cursors[0], position=0.04, anchors=[(0, 1), (0, 1)], color=CURSOR_COLOUR, fill=(0, 0, 0, 190)
+        )
+        self.cursors[0].label.setFont(tick_font())
+        self.event_marks = [StepMarks(labels=plot is self.loss_plot) for plot in self.plots]
+        for plot, cursor, marks in zip(self.plots, self.cursors, self.event_marks, strict=True):
+            plot.addItem(marks, ignoreBounds=True)
+            plot.addItem(cursor, ignoreBounds=True)
+            cursor.hide()
         for row, plot in enumerate(self.plots):
             if plot is not self.loss_plot:
                 plot.setXLink(self.loss_plot)
@@ -252,6 +334,25 @@ class TrainingPanel(Panel):
             return True  # nothing drawn yet: nothing to forget
         return rows <= len(steps) and steps[rows - 1] == step and losses[rows - 1].tobytes() == loss.tobytes()
 
+    def show_cursor(self, step: int | None) -> None:
+        """A vertical line at the recorded step shown, or none (live)."""
+        for cursor in self.cursors:
+            if step is not None:
+                cursor.setValue(step)
+            cursor.setVisible(step is not None)
+        if step is not None:
+            self.cursors[0].label.setFormat(f"step {step}")
+
+    def show_events(self, events) -> None:
+        """Mark the run's events (history.Event: step, kind, text) on the step axis."""
+        marks = [
+            (event.step, EVENT_COLOURS[event.kind], event_label(event.kind, event.text), _event_text(event))
+            for event in events
+            if event.kind in EVENT_COLOURS
+        ]
+        for item in self.event_marks:
+            item.set_marks(marks)
+
     def _rebuild_block_curves(self, groups: dict[str, list[str]]) -> None:
         for curve in self.block_curves.values():
             self.block_plot.removeItem(curve)
@@ -263,3 +364,8 @@ class TrainingPanel(Panel):
             self.block_curves[group] = _curve(self.block_plot, colour)
             names.append(coloured(group, colour))
         self.block_plot.set_title("gradient norm per block: " + " ".join(names))
+
+
+def _event_text(event) -> str:
+    what = {"change": "changed", "diverged": "diverged", "load": "loaded", "fork": "forked"}.get(event.kind, event.kind)
+    return f"step {event.step}: {what}" + (f": {event.text}" if event.text else "")

@@ -150,3 +150,31 @@ def test_the_axes_fit_each_new_run_as_a_panel_that_saw_only_it(qtbot, panel, mak
         assert x_low <= 1 and new_run.step <= x_high <= max(10, 1.5 * new_run.step)
         shown = [*np.log10(new_run.metrics["loss"]), math.log10(new_run.baseline_loss)]
         assert y_low <= min(shown) and max(shown) <= y_high <= y_low + 2 * (max(shown) - min(shown)) + 0.5
+
+
+def test_cursor_and_event_marks_are_set_in_place(panel, make_snapshot):
+    from lstm_viz.core.history import Event
+    from lstm_viz.gui.panels.training import event_label
+
+    panel.resize(600, 400)
+    panel.show()
+    panel.update_snapshot(make_snapshot(steps=6))
+    cursors, marks = list(panel.cursors), list(panel.event_marks)
+    panel.show_cursor(4)
+    assert all(cursor.isVisible() and cursor.value() == 4 for cursor in panel.cursors)
+    assert panel.cursors[0].label.format == "step 4"
+    panel.show_cursor(None)
+    assert not any(cursor.isVisible() for cursor in panel.cursors)
+    events = [
+        Event(2, "change", "lr 0.01 → 0.02, clip Clip(mode='off', threshold=1.0) → Clip(mode='norm', threshold=1.0)"),
+        Event(3, "diverged", "non-finite loss"),
+        Event(5, "fork", "from runs/a at step 5"),
+        Event(6, "end", ""),
+    ]
+    panel.show_events(events)
+    labels = [(step, label) for step, _, label, _ in panel.event_marks[0].marks]
+    assert labels == [(2, "lr, clip"), (3, ""), (5, "fork")]  # 'end' not drawn; a divergence has its own label
+    assert panel.event_marks[0].text_near(5.0).startswith("step 5: forked: from runs/a")
+    assert panel.cursors == cursors and panel.event_marks == marks  # the same items, moved and set anew
+    assert event_label("change", "temperature 1 → 0.5") == "temperature" and event_label("load", "x.pt") == "load"
+    panel.grab()  # the marks paint without a Qt warning
