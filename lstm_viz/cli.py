@@ -374,7 +374,12 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
     settings.add_argument("--hidden", type=int, metavar="H", help="units per layer and direction")
     settings.add_argument("--layers", type=int, metavar="L")
     settings.add_argument("--bidirectional", action=argparse.BooleanOptionalAction)
-    settings.add_argument("--forget-bias", type=float, metavar="B", help="LSTM forget gate bias at init")
+    settings.add_argument(
+        "--forget-bias",
+        metavar="B|chrono:T_MAX",
+        help="LSTM forget gate bias at init: a number, or chrono:T_MAX (Tallec & Ollivier 2018: per unit "
+        "log U(1, T_MAX-1), the input gate's its negative), e.g. chrono:200",
+    )
     settings.add_argument("--optimizer", choices=OPTIMIZERS)
     settings.add_argument("--lr", type=float, help="learning rate")
     settings.add_argument("--batch", type=int, metavar="B", help="sequences per step")

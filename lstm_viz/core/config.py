@@ -42,6 +42,8 @@ MAX_HIDDEN = 2048
 MAX_LAYERS = 8
 MAX_BATCH = 4096
 MAX_SEQ_LEN = 5000
+MIN_CHRONO_T_MAX = 3  # U(1, T_MAX - 1) needs T_MAX - 1 > 1
+MAX_CHRONO_T_MAX = 1_000_000
 
 
 class ConfigError(ValueError):
@@ -96,7 +98,9 @@ class RunConfig:
     hidden: int = 16
     layers: int = 1
     bidirectional: bool = False
-    forget_bias: float = 1.0  # LSTM: bias_ih + bias_hh of the forget gate at init
+    # LSTM: bias_ih + bias_hh of the forget gate at init, or "chrono:T_MAX" (Tallec & Ollivier 2018): per unit
+    # log U(1, T_MAX - 1), and minus that for the input gate
+    forget_bias: float | str = 1.0
     recurrent_gain: float = 0.0  # >0: W_hh initialised orthogonal times this gain; 0: torch default
     # optimisation
     optimizer: str = "adam"
@@ -117,6 +121,8 @@ class RunConfig:
             object.__setattr__(self, "clip", Clip(**self.clip))
         if isinstance(self.sine_periods, list):
             object.__setattr__(self, "sine_periods", tuple(self.sine_periods))
+        if isinstance(self.forget_bias, str):
+            object.__setattr__(self, "forget_bias", parse_forget_bias(self.forget_bias))
         self.validate()
 
     def validate(self) -> None:
@@ -133,7 +139,8 @@ class RunConfig:
         _number("momentum", self.momentum, low=0.0, high=1.0, high_open=True)
         _number("noise", self.noise, low=0.0)
         _number("temperature", self.temperature, low=0.0, low_open=True)
-        _number("forget_bias", self.forget_bias)
+        if not isinstance(self.forget_bias, str):  # a string is "chrono:T_MAX", checked by parse_forget_bias
+            _number("forget_bias", self.forget_bias)
         _number("recurrent_gain", self.recurrent_gain, low=0.0)
         if not isinstance(self.bidirectional, bool):
             raise ConfigError(f"bidirectional must be true or false, got {self.bidirectional!r}")
@@ -182,6 +189,35 @@ class RunConfig:
             raise ConfigError(f"{source}: {error}") from None
         except (TypeError, ValueError) as error:
             raise ConfigError(f"{source}: {error}") from None
+
+
+def parse_forget_bias(text: str) -> float | str:
+    """'1.5' -> 1.5, 'chrono:200' -> 'chrono:200' (the normal form); ConfigError for anything else."""
+    text = str(text).strip().lower()
+    kind, sep, number = text.partition(":")
+    hint = "use a number (e.g. 1) or chrono:T_MAX (e.g. chrono:200, T_MAX the longest dependency in steps)"
+    if not sep:
+        try:
+            return float(text)
+        except ValueError:
+            raise ConfigError(f"forget_bias '{text}' is not understood; {hint}") from None
+    if kind != "chrono":
+        raise ConfigError(f"forget_bias '{text}' is not understood; {hint}")
+    try:
+        t_max = float(number)
+    except ValueError:
+        raise ConfigError(f"forget_bias chrono T_MAX '{number}' is not a number; {hint}") from None
+    if not MIN_CHRONO_T_MAX <= t_max <= MAX_CHRONO_T_MAX:  # NaN too
+        raise ConfigError(
+            f"forget_bias chrono T_MAX must be between {MIN_CHRONO_T_MAX} and {MAX_CHRONO_T_MAX} "
+            f"(biases are drawn from log U(1, T_MAX - 1)), got {number}"
+        )
+    return f"chrono:{t_max:g}"
+
+
+def chrono_t_max(forget_bias: float | str) -> float | None:
+    """T_MAX of a chrono forget bias ('chrono:200' -> 200.0), None for a constant one."""
+    return float(forget_bias.partition(":")[2]) if isinstance(forget_bias, str) else None
 
 
 def preset_names() -> list[str]:

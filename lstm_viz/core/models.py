@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lstm_viz.core.config import RunConfig
+from lstm_viz.core.config import RunConfig, chrono_t_max
 
 RECURRENT_MODULES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 GATE_NAMES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n"), "rnn": ("h",)}
@@ -55,9 +55,10 @@ class SequenceModel(nn.Module):
                         for block in weight_hh.split(hidden):
                             nn.init.orthogonal_(block, gain=config.recurrent_gain)
                     if config.cell == "lstm":
-                        # torch adds bias_ih and bias_hh: split the chosen total evenly.
-                        getattr(layer, "bias_ih_l0" + suffix)[hidden : 2 * hidden] = config.forget_bias / 2
-                        getattr(layer, "bias_hh_l0" + suffix)[hidden : 2 * hidden] = config.forget_bias / 2
+                        # torch adds bias_ih and bias_hh: split each chosen total evenly between them.
+                        for rows, total in lstm_gate_biases(config.forget_bias, hidden):
+                            getattr(layer, "bias_ih_l0" + suffix)[rows] = total / 2
+                            getattr(layer, "bias_hh_l0" + suffix)[rows] = total / 2
 
     def direction_suffixes(self) -> list[str]:
         return ["", "_reverse"][: self.directions]
@@ -77,6 +78,21 @@ class SequenceModel(nn.Module):
             layer_outputs.append(layer_input)
             final_state.append(layer_state)
         return self.head(layer_input), final_state, layer_outputs  # (B, T, O)
+
+
+def lstm_gate_biases(forget_bias: float | str, hidden: int) -> list[tuple[slice, torch.Tensor]]:
+    """The total bias (bias_ih + bias_hh) to give LSTM gates at init, by their rows (torch order i|f|g|o).
+
+    A number: the forget gate's, every unit (the input gate keeps torch's default). "chrono:T_MAX" (Tallec &
+    Ollivier, "Can recurrent neural networks warp time?", ICLR 2018): per unit b_f = log(u), u ~ U(1, T_MAX - 1),
+    so that 1 / (1 - f) spreads the units' memory time scales over 1 .. T_MAX, and b_i = -b_f. Drawn from
+    torch's global generator (build_model seeds it)."""
+    forget_rows, input_rows = slice(hidden, 2 * hidden), slice(0, hidden)
+    t_max = chrono_t_max(forget_bias)
+    if t_max is None:
+        return [(forget_rows, torch.full((hidden,), float(forget_bias)))]
+    forget_total = torch.log(1 + (t_max - 2) * torch.rand(hidden))  # (H,) log U(1, T_MAX - 1)
+    return [(forget_rows, forget_total), (input_rows, -forget_total)]
 
 
 def build_model(config: RunConfig, task) -> SequenceModel:

@@ -32,13 +32,16 @@ from PyQt6.QtWidgets import (
 from lstm_viz.core.config import (
     BUILTIN_TEXTS,
     MAX_BATCH,
+    MAX_CHRONO_T_MAX,
     MAX_HIDDEN,
     MAX_LAYERS,
     MAX_SEQ_LEN,
+    MIN_CHRONO_T_MAX,
     NEXT_STEP_TASKS,
     Clip,
     ConfigError,
     RunConfig,
+    chrono_t_max,
     load_preset,
     preset_names,
 )
@@ -49,8 +52,15 @@ CELL_LABELS = {"lstm": "LSTM", "gru": "GRU", "rnn": "vanilla RNN"}
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD (momentum)", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
 CLIP_LABELS = {"off": "off", "norm": "global norm", "value": "each value"}
 DIRECTION_LABELS = ("forward →", "backward ←")
+FORGET_BIAS_LABELS = {"constant": "constant", "chrono": "chrono, T_max"}
 LIVE_TIP = "Applies from the next step; training goes on."
 RESET_TIP = "Changing this starts a new model at step 0."
+FORGET_BIAS_TIP = (
+    "LSTM gate biases at init. Constant: the forget gate's bias (1 or more keeps memories early on). "
+    "Chrono (Tallec & Ollivier 2018): each unit's forget bias is log u, u ~ U(1, T_max − 1), and its input "
+    "gate bias minus that, so the units start with memory time scales spread up to T_max steps (set T_max "
+    "to the longest dependency). " + RESET_TIP
+)
 BIDIRECTIONAL_TIP = "A second direction reads the sequence backwards. " + RESET_TIP
 NO_BIDIRECTIONAL_TIP = (
     "Off for next-step tasks (sine, chars): the target at t is the input at t+1, which a backward direction "
@@ -136,11 +146,10 @@ class ControlsPanel(QWidget):
         self.hidden = _spin(1, MAX_HIDDEN, "Units per layer and direction. " + RESET_TIP)
         self.layers = _spin(1, MAX_LAYERS, "Stacked recurrent layers. " + RESET_TIP)
         self.bidirectional = QCheckBox("bidirectional")
+        self.forget_bias_kind = _combo(FORGET_BIAS_LABELS, FORGET_BIAS_TIP)
         self.forget_bias = QDoubleSpinBox()
-        self.forget_bias.setRange(-10.0, 10.0)
-        self.forget_bias.setSingleStep(0.5)
         self.forget_bias.setKeyboardTracking(False)
-        self.forget_bias.setToolTip("Forget-gate bias at init: 1 or more keeps memories early on. " + RESET_TIP)
+        self.forget_bias.setToolTip(FORGET_BIAS_TIP)
         self.seed = _spin(0, 2**31 - 1, "Seed of the initial weights, batches and probe. " + RESET_TIP)
 
         self.optimizer = _combo(OPTIMIZER_LABELS, RESET_TIP)
@@ -176,7 +185,7 @@ class ControlsPanel(QWidget):
             ("Cell", self.cell),
             ("Hidden units", self.hidden),
             ("Layers", _row(self.layers, self.bidirectional)),
-            ("Forget bias", self.forget_bias),
+            ("Forget bias", _row(self.forget_bias_kind, self.forget_bias)),
             ("Optimizer", self.optimizer),
             ("Batch", self.batch),
             ("Sequence length", self.seq_len),
@@ -222,7 +231,10 @@ class ControlsPanel(QWidget):
         self.hidden.valueChanged.connect(lambda value: self._edit(hidden=value))
         self.layers.valueChanged.connect(lambda value: self._edit(layers=value))
         self.bidirectional.toggled.connect(lambda checked: self._edit(bidirectional=checked))
-        self.forget_bias.valueChanged.connect(lambda value: self._edit(forget_bias=value))
+        self.forget_bias_kind.activated.connect(lambda _: self._choose_forget_bias(self.forget_bias_kind.currentData()))
+        self.forget_bias.valueChanged.connect(
+            lambda value: self._edit(forget_bias=f"chrono:{value:g}" if self._chrono else value)
+        )
         self.seed.valueChanged.connect(lambda value: self._edit(seed=value))
         self.optimizer.activated.connect(lambda _: self._edit(optimizer=self.optimizer.currentData()))
         self.lr.valueChanged.connect(lambda value: self._edit(lr=value))
@@ -250,7 +262,18 @@ class ControlsPanel(QWidget):
             self.hidden.setValue(config.hidden)
             self.layers.setValue(config.layers)
             self.bidirectional.setChecked(config.bidirectional)
-            self.forget_bias.setValue(config.forget_bias)
+            t_max = chrono_t_max(config.forget_bias)
+            _select(self.forget_bias_kind, "constant" if t_max is None else "chrono")
+            if t_max is None:  # the spin box holds the bias itself
+                self.forget_bias.setDecimals(2)
+                self.forget_bias.setRange(-10.0, 10.0)
+                self.forget_bias.setSingleStep(0.5)
+                self.forget_bias.setValue(config.forget_bias)
+            else:  # ... or chrono's T_max, in steps
+                self.forget_bias.setDecimals(0)
+                self.forget_bias.setRange(MIN_CHRONO_T_MAX, MAX_CHRONO_T_MAX)
+                self.forget_bias.setSingleStep(10)
+                self.forget_bias.setValue(t_max)
             self.seed.setValue(min(config.seed, self.seed.maximum()))
             _select(self.optimizer, config.optimizer)
             self.lr.setValue(config.lr)
@@ -321,6 +344,17 @@ class ControlsPanel(QWidget):
             changes["bidirectional"] = False  # it would read the answer; unchecked and greyed, its tooltip says why
         self._edit(**changes)
 
+    @property
+    def _chrono(self) -> bool:
+        return chrono_t_max(self.config.forget_bias) is not None
+
+    def _choose_forget_bias(self, kind: str) -> None:
+        """Constant: 1; chrono: T_max = the sequence length, the longest dependency a sequence can hold."""
+        if kind == "chrono" and not self._chrono:
+            self._edit(forget_bias=f"chrono:{max(self.config.seq_len, MIN_CHRONO_T_MAX)}")
+        elif kind == "constant" and self._chrono:
+            self._edit(forget_bias=1.0)
+
     def _load_preset(self, name: str) -> None:
         try:
             config = load_preset(name)
@@ -348,7 +382,8 @@ class ControlsPanel(QWidget):
         chars = config.task == "chars"
         for widget in (self.text, self.temperature):
             widget.setEnabled(chars)
-        self.forget_bias.setEnabled(config.cell == "lstm")
+        for widget in (self.forget_bias_kind, self.forget_bias):
+            widget.setEnabled(config.cell == "lstm")
         self.clip_threshold.setEnabled(config.clip.mode != "off")
         self.layer.setEnabled(config.layers > 1)
         self.direction.setEnabled(config.bidirectional)

@@ -58,6 +58,39 @@ def test_bidirectional_is_refused_where_the_backward_direction_reads_the_target(
     assert RunConfig(task="adding", bidirectional=True).bidirectional  # scored at the last step: allowed
 
 
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        (2.5, 2.5),
+        ("2.5", 2.5),
+        ("chrono:200", "chrono:200"),
+        (" Chrono:200.0 ", "chrono:200"),
+        ("chrono:3", "chrono:3"),
+    ],
+)
+def test_forget_bias_is_a_number_or_chrono_t_max_in_one_spelling(value, expected):
+    config = RunConfig(task="adding", forget_bias=value)
+    assert config.forget_bias == expected
+    assert RunConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+@pytest.mark.parametrize(
+    "value,message",
+    [
+        ("chrono", "not understood"),
+        ("warp:200", "not understood"),
+        ("chrono:abc", "T_MAX 'abc' is not a number"),
+        ("chrono:2", "T_MAX must be between 3 and"),
+        ("chrono:nan", "T_MAX must be between 3 and"),
+        (float("inf"), "forget_bias must be a finite number"),
+    ],
+)
+def test_bad_forget_bias_says_what_to_write(value, message):
+    with pytest.raises(ConfigError, match=message) as error:
+        RunConfig(forget_bias=value)
+    assert "\n" not in str(error.value)
+
+
 def test_round_trip_through_json():
     config = RunConfig(task="chars", text="names", hidden=64, clip="value:5", sine_periods=(5, 9))
     assert RunConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
