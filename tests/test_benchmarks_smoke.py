@@ -65,3 +65,14 @@ def test_table_judges_each_target_and_reports_errors():
     text = table(result)
     assert "| gui_stall_p99_ms | 80 | <= 50 | **FAIL** |" in text
     assert "ImportError: no module" in text
+
+
+def test_the_recorder_side_is_the_plain_loop_plus_the_recorder_which_changes_no_training_step():
+    from benchmarks.recorder import UserLoop
+
+    plain, recorded = UserLoop(record=False), UserLoop(record=True)
+    losses = [(plain.step(), recorded.step()) for _ in range(3)]
+    assert all(a == b for a, b in losses)  # the same data and the same updates, step for step
+    for (name, a), (_, b) in zip(plain.encoder.state_dict().items(), recorded.encoder.state_dict().items()):
+        assert torch.equal(a, b), name
+    assert recorded.recorder.step_count == 3 + 5 and recorded.close() >= 2  # warm-up steps included; records made
