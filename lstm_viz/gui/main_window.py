@@ -475,15 +475,12 @@ class MainWindow(QMainWindow):
             steps = self.history.steps
             if self.history.live and len(steps) and steps[-1] != self.history.shown:
                 self._show_newest_record()
-            elif self.shown_snapshot is not None:  # more metrics: the curves grow, the rest stays
-                metrics = self._run_metrics()
-                if metrics is not None:
-                    self.shown_snapshot = dataclasses.replace(self.shown_snapshot, metrics=metrics)
-                    self.panels["Training"].update_snapshot(self.shown_snapshot)
-                self._show_viewer_status()
+            else:  # more metrics: the curves grow, the rest stays
+                self._grow_curves()
         state = self._writer_now()
         if state != self._writer_state:
             self._writer_state = state
+            self._grow_curves(force=True)  # every row the writer wrote
             newest = self.newest_step
             if state == "finished":
                 self.show_message(f"{NOTICE_MARK}The run finished at step {newest}.")
@@ -500,12 +497,19 @@ class MainWindow(QMainWindow):
             return self._writer_state
         return "finished" if run.finished else "writing" if run.writer_alive else "stopped"
 
-    def _run_metrics(self) -> dict | None:
-        try:
-            return self.history.run.metrics
-        except ConfigError as error:
-            self.show_message(str(error))
-            return None
+    def _recorded_metrics(self, force: bool = False) -> dict | None:
+        metrics, message = self.history.metrics(force)
+        if message:
+            self.show_message(message)
+        return metrics
+
+    def _grow_curves(self, force: bool = False) -> None:
+        """A run opened read-only has more metrics: the training curves show them, the rest stays."""
+        metrics = self._recorded_metrics(force)
+        if self.shown_snapshot is not None and metrics is not None and metrics is not self.shown_snapshot.metrics:
+            self.shown_snapshot = dataclasses.replace(self.shown_snapshot, metrics=metrics)
+            self.panels["Training"].update_snapshot(self.shown_snapshot)
+        self._show_viewer_status()
 
     def _show_newest_record(self) -> None:
         steps = self.history.steps
@@ -519,7 +523,10 @@ class MainWindow(QMainWindow):
     def _draw_record(self, step: int) -> None:
         """Draw the record of `step` on every panel; if it cannot be read, say why and keep the picture."""
         newest = max(self.newest_step or step, step)
-        metrics = self.last_snapshot.metrics if self.worker is not None and self.last_snapshot is not None else None
+        if self.worker is not None:  # the live run's metrics, fresher than its metrics.csv and not read again
+            metrics = self.last_snapshot.metrics if self.last_snapshot is not None else None
+        else:
+            metrics = self._recorded_metrics()
         snapshot, error = self.history.load(step, metrics)
         if snapshot is None:
             self.show_message(error)

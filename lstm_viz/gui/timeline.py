@@ -25,6 +25,7 @@ from lstm_viz.core.history import Event, Run, open_run
 from lstm_viz.core.snapshot import Snapshot
 
 REFRESH_S = 0.5  # the run directory is listed again this often (new records, events, the writer's state)
+METRICS_SHARE = 0.1  # reading a growing metrics.csv again takes at most this share of the time (1 s at 100k rows)
 HEIGHT = 34
 LIVE_TIP = "Show the newest step and follow training (End)"
 NEWEST_TIP = "Show the newest record and follow the run while it is written (End)"
@@ -191,6 +192,8 @@ class History:
         self.shown: int | None = None  # the recorded step the panels show (None: live)
         self.lost = ""  # why the run can no longer be read (deleted), once it happened
         self._last_refresh = time.perf_counter() if run is not None else -float("inf")
+        self._metrics: dict | None = None  # the run's metrics as last read, and when, and what that cost
+        self._metrics_read_at = self._metrics_cost = 0.0
 
     @property
     def steps(self) -> np.ndarray:
@@ -203,7 +206,7 @@ class History:
 
     def follow(self, run_dir: str) -> str:
         """Move to the run in `run_dir` (the live run's directory, "" for none), live; a message if it can't be read."""
-        self.run, self.run_dir, self.lost = None, run_dir, ""
+        self.run, self.run_dir, self.lost, self._metrics = None, run_dir, "", None
         self.go_live()
         if not run_dir:
             return ""
@@ -229,6 +232,20 @@ class History:
         except ConfigError as error:
             self.lost = str(error)
             return True, f"{error}; what is on screen stays, nothing more can be read from it"
+
+    def metrics(self, force: bool = False) -> tuple[dict | None, str]:
+        """(the run's metrics, "") or (None, why they cannot be read). A run being written has more every refresh;
+        they are read again at most with METRICS_SHARE of the time (or when `force`d), else the last read stays."""
+        now = time.perf_counter()
+        due = now - self._metrics_read_at >= self._metrics_cost / METRICS_SHARE
+        if self.run is not None and (self._metrics is None or due or force):
+            try:
+                self._metrics = self.run.metrics  # read again only if the file changed since
+            except ConfigError as error:
+                return self._metrics, str(error)
+            self._metrics_read_at = time.perf_counter()
+            self._metrics_cost = self._metrics_read_at - now
+        return self._metrics, ""
 
     def request(self, step: int) -> None:
         """The user asked for recorded `step`: drawn at the next frame (the latest request wins)."""

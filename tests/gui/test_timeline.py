@@ -336,7 +336,24 @@ def test_follow_a_run_until_its_writer_finishes(qtbot, tmp_path):
     qtbot.waitUntil(lambda: window.history.shown == 400, timeout=3000)
     assert window.message_label.text() == "✓ The run finished at step 400."
     assert shows_record(window, record_file(run_dir, 400))
+    assert window.shown_snapshot.metrics["step"][-1] == 400  # the curves have every row the writer wrote
+    assert np.array_equal(window.panels["Training"].loss_curve.xData, np.arange(1, 401))
     window.close()
+
+
+def test_a_growing_metrics_file_is_read_again_at_most_a_tenth_of_the_time(tmp_path, finished_run):
+    from lstm_viz.gui.timeline import History
+
+    run_dir = copy_of(finished_run, tmp_path)
+    history = History(open_run(run_dir))
+    metrics, message = history.metrics()
+    assert message == "" and len(metrics["step"]) == 30
+    with open(run_dir / "metrics.csv", "a") as file:
+        file.write("31" + ",0.5" * (len(metrics) - 1) + "\n")
+    history.due_refresh(force=True)
+    history._metrics_cost = 1.0  # as if that read had taken a second (a run of 100k steps)
+    assert history.metrics()[0] is metrics  # not again within 10 s
+    assert len(history.metrics(force=True)[0]["step"]) == 31
 
 
 # ---- bad input in the window: a message, and the window keeps working ---------------------------------
