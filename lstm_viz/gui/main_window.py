@@ -406,6 +406,7 @@ class MainWindow(QMainWindow):
         self.timeline.live_requested.connect(self.go_live)
         self.timeline.fork_requested.connect(self.fork_here)
         self._writer_state = ""  # a recorded run's writer: "writing", "finished" or "stopped"
+        self.first_view: tuple[str, int | None] | None = None  # what a run opened read-only shows when shown
         if self.worker is None:
             self.controls.set_read_only()
             self.timeline.set_records(self.history.steps, "no records yet")
@@ -681,6 +682,19 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         QMessageBox.about(self, "About lstm_viz", ABOUT.format(version=__version__))
 
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """A run opened read-only draws its first frame once the window is laid out: before that, the linked time
+        axes of plots of different widths would be matched up wrongly (0..11 of 32 timesteps)."""
+        super().showEvent(event)
+        if self.first_view is not None:
+            kind, step = self.first_view
+            self.first_view = None
+            if kind == "newest":
+                self.go_live()
+            else:
+                self.show_step(step)
+                self._refresh_history()
+
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         self.timer.stop()
         if self.worker is not None:
@@ -702,11 +716,7 @@ def open_viewer(run: Run, step: int | None = None) -> MainWindow:
     else:
         raise ConfigError(f"run '{run.path}' has no history records to show (trained with --history-mb 0?)")
     window = MainWindow(config, run=run)
-    if step is None:
-        window.go_live()
-    else:
-        window.show_step(step)
-        window._refresh_history()
+    window.first_view = ("step", int(step)) if step is not None else ("newest", None)
     return window
 
 

@@ -244,6 +244,9 @@ def test_open_a_finished_run_at_its_last_step_and_scrub_it(qtbot, finished_run):
     assert not window.controls.setup_group.isEnabled() and not window.controls.run_group.isVisibleTo(window)
     assert window.status_label.text() == "recorded run, read-only · step 30 of 30 · finished"
     assert not window.timeline.fork_button.isVisibleTo(window)
+    for panel in window.panels.values():  # drawn once laid out: the linked time axes show all 20 timesteps
+        if panel.time_plot is not None:
+            assert panel.time_plot.viewRange()[0] == pytest.approx([-0.5, 19.5])
     window.show_step(5)
     wait_shown(qtbot, window, 5)
     assert shows_record(window, record_file(finished_run, 5))
