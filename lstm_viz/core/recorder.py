@@ -21,6 +21,7 @@ does, and metrics row n is the loss and gradients of the n-th step. close() reco
 
 from __future__ import annotations
 
+import atexit
 import json
 import math
 import os
@@ -57,6 +58,7 @@ class Recorder:
         steps; or every_s: at most this often (default 0.1 s). history_mb: the records' size budget, 0 for none.
 
     Under torch.distributed only rank 0 records: on the other ranks step() and close() return at once.
+    close() (or the end of a with-block) finishes the run; a script that ends without it is closed at exit.
     """
 
     def __init__(
@@ -107,6 +109,7 @@ class Recorder:
         self._last_flush = time.perf_counter()
         self._last_record: tuple[float, int] = (-math.inf, -1)  # (time, step) of the last record asked for
         self._warned_writer_error = False
+        atexit.register(self.close)  # a script that ends without close() still leaves a finished run
 
     # ---- from the user's loop ------------------------------------------------------------------
     def step(self, loss) -> None:
@@ -137,6 +140,7 @@ class Recorder:
         """Record the last weights, write what is pending and mark the run finished (waits for the writer)."""
         if not self.recording or self.writer is None:
             return
+        atexit.unregister(self.close)
         try:
             if self._last_record[1] != self.step_count:
                 self._record(self.step_count, protected=True)
@@ -452,7 +456,10 @@ def _check_scalar(loss) -> None:
 
 def _output_array(value, batch_first: bool) -> np.ndarray:
     """probe_output's value as float32 numpy, without its batch axis of 1: (T, O) per timestep, or (O,)."""
-    array = value.detach().cpu().double().numpy() if isinstance(value, torch.Tensor) else np.asarray(value, float)
+    try:
+        array = value.detach().cpu().double().numpy() if isinstance(value, torch.Tensor) else np.asarray(value, float)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"probe_output must return a tensor or array of numbers, got {type(value).__name__}") from None
     if array.ndim == 3 and array.shape[0 if batch_first else 1] == 1:
         array = array[0] if batch_first else array[:, 0]  # (T, O)
     elif array.ndim == 2 and array.shape[0] == 1:

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import textwrap
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -443,6 +442,11 @@ def test_a_probe_loss_that_is_no_scalar_or_raises_is_refused(tmp_path):
     one_line_error(ValueError, record(lambda output: 1 / 0), "probe_loss raised ZeroDivisionError: division by zero")
     one_line_error(ValueError, record(lambda output: torch.tensor(1.0, requires_grad=True)), "probe_loss", "use it")
     one_line_error(TypeError, record("mse"), "probe_loss must be a function", "str")
+    one_line_error(
+        TypeError,
+        lambda: lstm_viz.Recorder(module, probe, out=tmp_path / "run", probe_output=lambda output: "high"),
+        "probe_output must return a tensor or array of numbers, got str",
+    )
     assert not (tmp_path / "run").exists()  # refused before anything is written
 
 
@@ -495,8 +499,22 @@ def test_non_finite_values_are_recorded_and_flagged_never_a_crash(tmp_path):
     assert last.diverged_at_step == 2 and not np.isfinite(last.trace["hidden"]).all()  # recorded as such
 
 
-def test_import_lstm_viz_loads_no_torch_and_recorder_is_exported():
-    code = "import sys, lstm_viz; assert 'torch' not in sys.modules; print(lstm_viz.Recorder.__module__)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "lstm_viz.core.recorder" and "Recorder" in lstm_viz.__all__
-    assert Path(lstm_viz.__file__).parent.name == "lstm_viz"
+def test_import_loads_no_torch_and_a_recorder_never_closed_finishes_its_run_at_exit(tmp_path):
+    script = textwrap.dedent(
+        f"""
+        import sys, lstm_viz
+        assert "torch" not in sys.modules and "Recorder" in lstm_viz.__all__
+        import torch
+        module = torch.nn.RNN(3, 4)
+        recorder = lstm_viz.Recorder(module, torch.zeros(5, 3), out={str(tmp_path / "run")!r}, every_steps=1)
+        module(torch.randn(5, 2, 3))[0].sum().backward()
+        recorder.step(1.5)
+        print(type(recorder).__module__)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "lstm_viz.core.recorder", result.stderr
+    run = open_run(tmp_path / "run")
+    assert run.finished and run.steps.tolist() == [0, 1] and run.metrics["loss"].tolist() == [1.5]
