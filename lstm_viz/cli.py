@@ -136,6 +136,8 @@ def _train(args: argparse.Namespace) -> int:
     if "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(1)  # these small models run faster on one thread, far faster on a busy machine
     _check_history_mb(args.history_mb)  # before the run directory is made
+    if args.compare is not None:
+        return _train_comparison(args)
     if args.resume is None:
         config, name = _config(args)
         trainer = Trainer(config)
@@ -171,6 +173,51 @@ def _train(args: argparse.Namespace) -> int:
         f"{result['baseline_name']}), {steps_per_s:.0f} steps/s; run files in {out_dir}"
     )
     return 0
+
+
+def _train_comparison(args: argparse.Namespace) -> int:
+    """lstm-viz train --compare SETTING=V1,V2: one run directory per variant, OUT/<value>, trained in turns."""
+    from tqdm import tqdm
+
+    from lstm_viz.core import runs
+    from lstm_viz.core.compare import Comparison, parse_compare
+    from lstm_viz.core.internals import probe_trace
+
+    if args.resume is not None:
+        raise ConfigError("--compare starts its variants at step 0; it cannot --resume a checkpoint")
+    config, name = _config(args)
+    setting, variants = parse_compare(args.compare, config)
+    comparison = Comparison(setting, variants)
+    out_dir = runs.make_run_dir(args.out if args.out is not None else runs.new_run_dir("runs", f"{name}-{setting}"))
+    run_dirs = [out_dir / variant.folder_name for variant in variants]
+    run_names = [f"{name} {setting}={variant.label}" for variant in variants]
+    for trainer, run_dir, run_name in zip(comparison.trainers, run_dirs, run_names, strict=True):
+        trainer.record_to(runs.make_run_dir(run_dir), args.history_mb, run_name)
+    progress = tqdm(total=config.steps, desc=f"{name} {setting}", unit="step", file=sys.stderr,
+                    disable=not sys.stderr.isatty())  # fmt: skip
+    started = time.perf_counter()
+    with _StopOnInterrupt() as interrupt, progress:
+        for _ in range(config.steps):
+            results = comparison.step()
+            losses = " ".join(f"{r.loss:.3g}" if r else "-" for r in results)
+            progress.set_postfix_str(f"loss {losses}", refresh=False)
+            progress.update()
+            if comparison.all_diverged or interrupt.requested:
+                break
+    elapsed = max(time.perf_counter() - started, 1e-9)
+    for trainer, variant, run_dir, run_name in zip(comparison.trainers, variants, run_dirs, run_names, strict=True):
+        trainer.finish_recording()
+        steps_per_s = trainer.step_count / elapsed  # each variant's own rate: it had a share of the time
+        runs.write_run(run_dir, trainer, probe_trace(trainer.model, trainer.task), steps_per_s, run_name)
+        result = runs.summary(trainer, None, steps_per_s)
+        final = "n/a" if result["final_loss"] is None else f"{result['final_loss']:.4g}"
+        diverged = f", diverged at step {trainer.diverged_at_step}" if trainer.diverged_at_step is not None else ""
+        print(f"{setting}={variant.label}: {trainer.step_count} steps, loss {final}{diverged}; run files in {run_dir}")
+    print(f"baseline {result['baseline_loss']:.4g} ({result['baseline_name']}), {comparison.trainers[0].step_count}"
+          f" steps in {elapsed:.1f} s; open them together: lstm-viz open {' '.join(map(str, run_dirs))}")  # fmt: skip
+    if interrupt.requested:
+        return EXIT_INTERRUPTED
+    return EXIT_DIVERGED if comparison.all_diverged else 0
 
 
 def _open(args: argparse.Namespace) -> int:
@@ -329,6 +376,7 @@ def _train_parser() -> argparse.ArgumentParser:
         help="steps to train; with --resume, steps MORE than the checkpoint's (default: the preset's)",
     )
     parser.add_argument("--out", metavar="DIR", help="run directory (default: runs/PRESET-YYYYmmdd-HHMMSS)")
+    _add_compare(parser, "one run directory per variant, DIR/VALUE (DIR/lstm, DIR/rnn)")
     _add_history(parser)
     _add_settings(parser)
     return parser
@@ -344,6 +392,15 @@ def _open_parser() -> argparse.ArgumentParser:
     parser.add_argument("--step", type=int, metavar="N", help="show the record of step N (default: the last)")
     parser.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window and quit")
     return parser
+
+
+def _add_compare(parser, what: str) -> None:
+    parser.add_argument(
+        "--compare",
+        metavar="SETTING=V1,V2",
+        help=f"train 2 to 4 variants of the preset that differ only in SETTING, with the same seed: {what}; "
+        "e.g. cell=lstm,gru,rnn, clip=off,norm:1, forget_bias=0,1, hidden=4,16,64",
+    )
 
 
 def _add_history(parser) -> None:
