@@ -165,9 +165,16 @@ class RunWriter:
         self._clear_history()
         atomic_write_text(self.run_dir / "metrics.csv", ",".join(metric_columns) + "\n")
         atomic_write_text(self.run_dir / "events.csv", "step,kind,text\n")
-        self._child: subprocess.Popen | None = None
+        self._process: _WriterProcess | None = None
+        self._closed = threading.Event()  # the writer process has written everything of this run
         if self.budget:
-            self._start_child(probe_spec)
+            try:
+                self._process = _WriterProcess.shared()
+            except OSError as error:  # no process can be started (out of memory, a process limit)
+                self.error = f"cannot start the history writer ({error.strerror or error}); training goes on without"
+                self.budget = 0
+            else:
+                self._process.open(self, probe_spec)
 
     def _write_meta(self) -> None:
         atomic_write_text(self.run_dir / "run.json", json.dumps(self._meta, indent=2) + "\n")
@@ -180,26 +187,6 @@ class RunWriter:
                     old.unlink()
         elif self.budget:
             self.history_dir.mkdir(exist_ok=True)
-
-    def _start_child(self, probe_spec: dict) -> None:
-        log = open(self.history_dir / ".writer.log", "wb")  # noqa: SIM115 (the child owns it)
-        with log:
-            self._child = subprocess.Popen(
-                [sys.executable, "-m", "lstm_viz.core.history", str(self.history_dir)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                env={**os.environ, "OMP_NUM_THREADS": "1"},
-                # Not in the terminal's process group: Ctrl-C there would kill it mid-record (the last records
-                # lost, the run never marked finished); the trainer stops on it and ends the child by closing stdin.
-                start_new_session=True,
-            )
-        self._outbox: queue.SimpleQueue = queue.SimpleQueue()
-        self._outbox.put(probe_spec)
-        self._feeder = threading.Thread(target=self._feed, name="lstm_viz history feeder", daemon=True)
-        self._reader = threading.Thread(target=self._read_acks, name="lstm_viz history acks", daemon=True)
-        self._feeder.start()
-        self._reader.start()
 
     # ---- from the training thread ------------------------------------------------------------
     def wants(self, step: int) -> bool:
@@ -231,7 +218,7 @@ class RunWriter:
         with self._lock:
             self._pending_bytes += size
         settings = json.dumps(config.to_dict()) if config is not None else ""
-        self._outbox.put(("record", step, arrays, settings, protected, size, probe_extras or {}))
+        self._process.send(("record", id(self), step, arrays, settings, protected, size, probe_extras or {}))
 
     def _space_by_rate(self, step: int) -> None:
         """Double the stride while regular records would come faster than the child writes them at CHILD_DUTY."""
@@ -277,19 +264,13 @@ class RunWriter:
         """No more records: the child writes what it has, then marks the run finished (a window following
         it stops waiting). wait: until it has (the CLI's exit), else in the background (the window's Reset)."""
         self._meta["finished"] = True
-        if self._child is None:
+        if self._process is None:
             with contextlib.suppress(ConfigError):
                 self._write_meta()
             return
-        self._outbox.put(("finish", json.dumps(self._meta, indent=2) + "\n"))
-        self._outbox.put(None)
-        if wait:
-            self._feeder.join(timeout)
-            try:
-                self._child.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.error = "the history writer did not finish in time; its last records may be missing"
-            self._reader.join(10.0)  # its last thinning done: the folder is final when this returns
+        self._process.send(("finish", id(self), json.dumps(self._meta, indent=2) + "\n"))
+        if wait and not self._closed.wait(timeout):
+            self.error = "the history writer did not finish in time; its last records may be missing"
 
     def _append(self, name: str, text: str) -> None:
         try:
@@ -298,39 +279,22 @@ class RunWriter:
         except OSError as error:
             self.error = f"cannot write to run directory '{self.run_dir}': {error.strerror or error}"
 
-    # ---- the threads that talk to the child (blocked on pipes: they hold no GIL while they wait) ----------
-    def _feed(self) -> None:
-        stream = self._child.stdin
-        try:
-            while (message := self._outbox.get()) is not None:
-                pickle.dump(message, stream, protocol=pickle.HIGHEST_PROTOCOL)
-                stream.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            self.error = self.error or self._child_failure()
-        finally:
-            with contextlib.suppress(OSError, ValueError):
-                stream.close()
-
-    def _read_acks(self) -> None:
-        """The child says (step, bytes, seconds) for every record written: keep it, thin the history."""
-        while True:
-            try:
-                step, size, cost, weights_bytes, protected = pickle.load(self._child.stdout)
-            except (EOFError, OSError, pickle.UnpicklingError, ValueError):
-                if self._child.poll() not in (None, 0):
-                    self.error = self.error or self._child_failure()
+    # ---- what the writer process says, on its reader thread ------------------------------------------------
+    def written(self, step: int, size: int, cost: float, weights_bytes: int, protected: bool) -> None:
+        """The writer process wrote the record of `step` (size < 0: it could not): keep it, thin the history."""
+        with self._lock:
+            self._pending_bytes -= weights_bytes
+            if size < 0:
+                self.error = self.error or f"cannot write history to '{self.history_dir}' (see .writer.log)"
                 return
-            with self._lock:
-                self._pending_bytes -= weights_bytes
-                if size < 0:  # the child could not write it
-                    self.error = self.error or f"cannot write history to '{self.history_dir}' (see .writer.log)"
-                    continue
-                if not protected:
-                    self._record_cost = cost
-                self._keep(step, size, protected)
+            if not protected:
+                self._record_cost = cost
+            self._keep(step, size, protected)
 
-    def _child_failure(self) -> str:
-        return f"the history writer stopped (exit {self._child.poll()}); see {self.history_dir / '.writer.log'}"
+    def stopped(self, why: str) -> None:
+        """The writer process is gone: nothing more will be written."""
+        self.error = self.error or why
+        self._closed.set()
 
     def _keep(self, step: int, size: int, protected: bool) -> None:
         if step not in self._sizes:
@@ -371,35 +335,136 @@ def write_record(history_dir: Path, step: int, trace: Trace, view: dict, weights
     return len(data)
 
 
-def _child_main(history_dir: Path) -> None:
-    """The record writer: reads the probe spec, then records, from stdin; acknowledges each on stdout."""
+class _WriterProcess:
+    """The child process that makes history records, one per Python process, shared by its RunWriters (a window
+    that resets ten times starts it once; a test suite too). Two threads talk to it, blocked on its pipes, so
+    they hold no GIL while they wait: a feeder pickles what RunWriters send, a reader hands its replies back."""
+
+    _instance: _WriterProcess | None = None
+    _instance_lock = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> _WriterProcess:
+        with cls._instance_lock:
+            instance = cls._instance
+            if instance is None or instance.pid != os.getpid() or instance.gone:  # none yet, forked, or died
+                instance = cls._instance = cls()
+            return instance
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.gone = ""  # why the process ended, once it has
+        self._writers: dict[int, RunWriter] = {}
+        self._outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._child = subprocess.Popen(
+            [sys.executable, "-m", "lstm_viz.core.history"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # it logs a failed record into that run's history/.writer.log
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
+            # Not in the terminal's process group: Ctrl-C there would kill it mid-record (the last records lost,
+            # the run never marked finished); training stops on it, and the child ends when its stdin closes.
+            start_new_session=True,
+        )
+        threading.Thread(target=self._feed, name="lstm_viz history feeder", daemon=True).start()
+        threading.Thread(target=self._read, name="lstm_viz history replies", daemon=True).start()
+
+    def open(self, writer: RunWriter, probe_spec: dict) -> None:
+        self._writers[id(writer)] = writer
+        self.send(("open", id(writer), str(writer.history_dir), probe_spec))
+
+    def send(self, message: tuple) -> None:
+        if self.gone:
+            self._writers.get(message[1], _Nobody).stopped(self.gone)
+        else:
+            self._outbox.put(message)
+
+    def _feed(self) -> None:
+        stream = self._child.stdin
+        try:
+            while True:
+                pickle.dump(self._outbox.get(), stream, protocol=pickle.HIGHEST_PROTOCOL)
+                stream.flush()
+        except (OSError, ValueError):  # the child died; the reader tells every writer
+            pass
+
+    def _read(self) -> None:
+        while True:
+            try:
+                reply = pickle.load(self._child.stdout)
+            except (EOFError, OSError, pickle.UnpicklingError, ValueError):
+                break
+            writer = self._writers.get(reply[1])
+            if writer is None:
+                continue
+            if reply[0] == "closed":
+                del self._writers[reply[1]]
+                writer._closed.set()
+            else:
+                writer.written(*reply[2:])
+        self.gone = f"the history writer stopped (exit {self._child.wait()}); the records so far are kept"
+        for writer in list(self._writers.values()):
+            writer.stopped(self.gone)
+
+
+class _Nobody:
+    @staticmethod
+    def stopped(why: str) -> None:
+        pass
+
+
+def _child_main() -> None:
+    """The record writer: reads what RunWriters send on stdin, writes their records, replies on stdout. It ends
+    when stdin closes (its Python process has ended, or was killed): everything sent until then is written."""
     import torch
 
     from lstm_viz.core.trainer import make_prober
 
     torch.set_num_threads(1)
-    inbox, acks = sys.stdin.buffer, sys.stdout.buffer
-    prober = make_prober(pickle.load(inbox))
+    inbox, replies = sys.stdin.buffer, sys.stdout.buffer
+    runs: dict[int, tuple[Path, Prober]] = {}  # writer id -> (its history folder, its prober)
+
+    def reply(*message) -> None:
+        pickle.dump(message, replies)
+        replies.flush()
+
     while True:
         try:
             message = pickle.load(inbox)
-        except EOFError:  # the trainer closed the pipe or was killed: all that was sent is written
+        except EOFError:
             return
-        if message[0] == "finish":
-            atomic_write_text(history_dir.parent / "run.json", message[1])
-            continue
-        _, step, weights, settings, protected, weights_bytes, extras = message
-        started = time.perf_counter()
-        try:
-            config = RunConfig.from_dict(json.loads(settings)) if settings else None
-            tensors = {name: torch.from_numpy(value) for name, value in weights.items()}
-            trace, view = prober(step, tensors, config, extras)
-            size = write_record(history_dir, step, trace, view, weights, settings)
-        except Exception:  # noqa: BLE001 (logged; the trainer is told and stops recording)
-            traceback.print_exc()
-            size = -1
-        pickle.dump((step, size, time.perf_counter() - started, weights_bytes, protected), acks)
-        acks.flush()
+        kind, writer = message[:2]
+        if kind == "open":
+            history_dir, probe_spec = Path(message[2]), message[3]
+            try:
+                runs[writer] = (history_dir, make_prober(probe_spec))
+            except Exception:  # noqa: BLE001 (said in the run's log; its records then fail one by one)
+                _log_failure(history_dir)
+        elif kind == "finish":
+            history_dir = runs.pop(writer, (None, None))[0]
+            if history_dir is not None:
+                with contextlib.suppress(ConfigError):
+                    atomic_write_text(history_dir.parent / "run.json", message[2])
+            reply("closed", writer)
+        else:
+            step, weights, settings, protected, weights_bytes, extras = message[2:]
+            started = time.perf_counter()
+            history_dir, prober = runs.get(writer, (None, None))
+            try:
+                config = RunConfig.from_dict(json.loads(settings)) if settings else None
+                tensors = {name: torch.from_numpy(value) for name, value in weights.items()}
+                trace, view = prober(step, tensors, config, extras)
+                size = write_record(history_dir, step, trace, view, weights, settings)
+            except Exception:  # noqa: BLE001 (logged; the trainer is told and stops recording)
+                _log_failure(history_dir)
+                size = -1
+            reply("written", writer, step, size, time.perf_counter() - started, weights_bytes, protected)
+
+
+def _log_failure(history_dir: Path | None) -> None:
+    if history_dir is not None:
+        with contextlib.suppress(OSError), open(history_dir / ".writer.log", "a", encoding="utf-8") as log:
+            traceback.print_exc(file=log)
 
 
 def _csv_rows(columns: dict[str, np.ndarray]) -> str:
@@ -667,4 +732,4 @@ def read_events(path: Path) -> list[Event]:
 
 
 if __name__ == "__main__":
-    _child_main(Path(sys.argv[1]))
+    _child_main()

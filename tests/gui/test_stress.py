@@ -179,15 +179,15 @@ def close_when_training():
 timer = QTimer()
 timer.timeout.connect(close_when_training)
 timer.start(50)
-sys.argv = ["lstm-viz", "--preset", "names", "--hidden", "32"]
+sys.argv = ["lstm-viz", "--preset", "names", "--hidden", "32", "--runs", sys.argv[1]]
 cli.main()
 """
 
 
-def test_closing_the_window_mid_training_ends_the_process_within_two_seconds():
+def test_closing_the_window_mid_training_ends_the_process_within_two_seconds(tmp_path):
     environment = {**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen"}
     app = subprocess.Popen(
-        [sys.executable, "-c", CLOSE_WHILE_TRAINING],
+        [sys.executable, "-c", CLOSE_WHILE_TRAINING, str(tmp_path / "runs")],
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
