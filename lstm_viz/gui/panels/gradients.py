@@ -26,7 +26,7 @@ LOSS_NOTE = (
     "Clipping thresholds refer to the training loss, a mean over batch and steps too: min-char-rnn's\n"
     "[-5, 5] is on a loss summed over 25 steps, value:0.2 here; value:5 clips far less."
 )
-NO_PROBE_LOSS = "no probe loss given: Recorder(probe_loss=...) records the gradients through time"
+NO_PROBE_LOSS = "no probe loss given: pass probe_loss= to the Recorder"
 
 
 def log10_norms(gradient: np.ndarray) -> np.ndarray:
