@@ -55,7 +55,6 @@ from lstm_viz.core.runs import (
     atomic_write_text,
     is_process_alive,
     make_run_dir,
-    read_metrics,
     write_config,
 )
 from lstm_viz.core.snapshot import STATE_NAMES, Snapshot, Trace, frozen_array
@@ -476,6 +475,69 @@ def _csv_rows(columns: dict[str, np.ndarray]) -> str:
 
 
 # ---- reading -------------------------------------------------------------------------------------
+class MetricsReader:
+    """metrics.csv read as it grows: each read parses only the whole rows appended since the last one (a run
+    followed for 100k steps would otherwise be parsed whole at every look). A file replaced (a resumed run's
+    metrics rewritten) is read again from its start."""
+
+    def __init__(self, path: Path, columns: list[str] | None) -> None:
+        self.path = path
+        self._columns = list(columns or [])
+        self._start()
+
+    def _start(self, identity=None) -> None:
+        self._identity, self._offset, self._header = identity, 0, None
+        self._chunks: list[np.ndarray] = []
+        self._columns_read: dict[str, np.ndarray] | None = None
+
+    def grown(self) -> bool:
+        """Whether the file has changed since the last read."""
+        try:
+            status = self.path.stat()
+        except OSError:
+            return False
+        return (status.st_ino, status.st_dev) != self._identity or status.st_size != self._offset
+
+    def read(self) -> dict[str, np.ndarray]:
+        try:
+            with open(self.path, "rb") as file:
+                status = os.fstat(file.fileno())
+                identity = (status.st_ino, status.st_dev)
+                if identity != self._identity or status.st_size < self._offset:
+                    self._start(identity)
+                file.seek(self._offset)
+                data = file.read()
+        except FileNotFoundError:
+            data = b""
+        except OSError as error:
+            raise ConfigError(f"cannot read '{self.path}': {error.strerror or error}") from None
+        whole = data[: data.rfind(b"\n") + 1]  # a row being written waits for its end
+        self._offset += len(whole)
+        if self._header is None and whole:
+            header_line, _, whole = whole.partition(b"\n")
+            self._header = header_line.decode("utf-8", errors="replace").split(",")
+        if whole:
+            self._chunks = [np.concatenate([*self._chunks, _parse_rows(whole, len(self._header), self.path)])]
+            self._columns_read = None
+        if self._columns_read is None:
+            header = self._header or self._columns
+            table = self._chunks[0] if self._chunks else np.zeros((0, len(header)))  # (steps, columns)
+            self._columns_read = {name: table[:, index] for index, name in enumerate(header)}
+        return self._columns_read
+
+
+def _parse_rows(data: bytes, width: int, path: Path) -> np.ndarray:
+    """Whole CSV rows of `width` numbers -> (rows, width); a damaged row (another width) is left out."""
+    try:
+        return np.loadtxt(io.BytesIO(data), delimiter=",", ndmin=2, dtype=float).reshape(-1, width)
+    except ValueError:
+        rows = [line.split(b",") for line in data.splitlines() if line.count(b",") == width - 1]
+        try:
+            return np.array(rows, dtype=float).reshape(-1, width)
+        except ValueError as error:
+            raise ConfigError(f"'{path}' is damaged: {error}") from None
+
+
 @dataclass(frozen=True)
 class Event:
     step: int
@@ -493,8 +555,7 @@ class Run:
         self.baseline_loss = self._meta.get("baseline_loss")
         self.baseline_name = str(self._meta.get("baseline_name", ""))
         self.steps = np.zeros(0, dtype=np.int64)
-        self._metrics: dict[str, np.ndarray] | None = None
-        self._metrics_size = -1
+        self._metrics = MetricsReader(path / "metrics.csv", self._meta.get("metric_columns"))
         self._shapes: dict[str, tuple] | None = None
         self.refresh()
 
@@ -511,12 +572,7 @@ class Run:
         steps = np.array(sorted(int(m.group(1)) for m in map(RECORD_NAME.fullmatch, names) if m), dtype=np.int64)
         changed = not np.array_equal(steps, self.steps)
         self.steps = steps
-        try:
-            size = (self.path / "metrics.csv").stat().st_size
-        except OSError:
-            size = 0
-        if size != self._metrics_size:
-            self._metrics, self._metrics_size, changed = None, size, True
+        changed = self._metrics.grown() or changed
         with contextlib.suppress(ConfigError):
             self._meta = _read_meta(self.path)
         return changed
@@ -524,9 +580,7 @@ class Run:
     @property
     def metrics(self) -> dict[str, np.ndarray]:
         """Per-step columns, as metrics.csv (only whole rows: a row being written is left out)."""
-        if self._metrics is None:
-            self._metrics = read_metrics(self.path / "metrics.csv", self._meta.get("metric_columns"))
-        return self._metrics
+        return self._metrics.read()
 
     @property
     def events(self) -> list[Event]:

@@ -563,3 +563,27 @@ def test_a_run_deleted_while_open_is_a_config_error(recorded, tmp_path):
     for read in (run.refresh, lambda: run.trace(2), lambda: run.weights(3), lambda: run.snapshot(4)):
         with pytest.raises(ConfigError, match="no longer exists"):
             read()
+
+
+def test_metrics_are_read_as_they_grow_whole_rows_only_and_again_when_the_file_is_replaced(tmp_path, monkeypatch):
+    from lstm_viz.core import history
+
+    path = tmp_path / "metrics.csv"
+    path.write_text("step,loss\n1,0.5\n2,0.25\n3,0.")  # a row being written
+    reader = history.MetricsReader(path, ["step", "loss"])
+    assert reader.read()["loss"].tolist() == [0.5, 0.25]
+    parsed = []
+    parse = history._parse_rows
+    monkeypatch.setattr(history, "_parse_rows", lambda data, *rest: parsed.append(data) or parse(data, *rest))
+    with open(path, "a") as file:
+        file.write("125\n4,0.0625\n")
+    assert reader.grown()
+    assert reader.read()["step"].tolist() == [1, 2, 3, 4]
+    assert reader.read()["loss"].tolist() == [0.5, 0.25, 0.125, 0.0625]
+    assert parsed == [b"3,0.125\n4,0.0625\n"]  # only the rows appended since the last read
+    assert not reader.grown()
+    replacement = tmp_path / "new.csv"
+    replacement.write_text("step,loss\n1,9\n")
+    os.replace(replacement, path)  # a resumed run's metrics rewritten whole
+    assert reader.grown()
+    assert reader.read()["loss"].tolist() == [9.0]
