@@ -113,6 +113,11 @@ def _gui(args: argparse.Namespace) -> int:
     from lstm_viz.core.tasks import make_task
 
     make_task(config)  # a bad text file is reported here, before any window opens
+    comparison = None
+    if args.compare is not None:
+        from lstm_viz.core.compare import parse_compare
+
+        comparison = parse_compare(args.compare, config)
     problem = display_problem()
     if problem:
         print(f"lstm-viz: error: {problem}", file=sys.stderr)
@@ -123,6 +128,12 @@ def _gui(args: argparse.Namespace) -> int:
         print(f"lstm-viz: error: cannot start the GUI ({error}); lstm-viz train runs without one", file=sys.stderr)
         return 1
     runs_dir = Path(args.runs if args.runs is not None else "runs").expanduser()
+    if comparison is not None:
+        from lstm_viz.gui.compare.app import run_compare_app
+
+        setting, variants = comparison
+        return run_compare_app(setting, variants, _config(args)[1], args.steps, args.screenshot, runs_dir,
+                               args.history_mb)  # fmt: skip
     return run_app(config, steps=args.steps, screenshot=args.screenshot, runs_dir=runs_dir, history_mb=args.history_mb)
 
 
@@ -223,6 +234,9 @@ def _train_comparison(args: argparse.Namespace) -> int:
 def _open(args: argparse.Namespace) -> int:
     from lstm_viz.core.history import open_run
 
+    if len(args.run) > 1:
+        return _open_comparison(args)
+    args.run = args.run[0]
     run = open_run(args.run)
     if args.step is not None and args.step not in set(run.steps.tolist()):
         if not len(run.steps):
@@ -246,6 +260,34 @@ def _open(args: argparse.Namespace) -> int:
         print(f"lstm-viz: error: cannot start the GUI ({error})", file=sys.stderr)
         return 1
     return open_app(run, step=args.step, screenshot=args.screenshot)
+
+
+def _open_comparison(args: argparse.Namespace) -> int:
+    """lstm-viz open RUN_A RUN_B [...]: recorded runs side by side, aligned by step."""
+    from lstm_viz.core.compare import MAX_VARIANTS
+    from lstm_viz.core.history import open_run
+
+    if len(args.run) > MAX_VARIANTS:
+        raise ConfigError(f"{len(args.run)} runs given; a comparison shows 2 to {MAX_VARIANTS}")
+    if args.step is not None:
+        raise ConfigError("--step is for one run; runs opened together start at their newest common step")
+    runs = [open_run(path) for path in args.run]
+    tasks = sorted({run.config.task if run.config is not None else "unknown" for run in runs})
+    if len(tasks) > 1:
+        raise ConfigError(f"runs of different tasks cannot be compared ({' / '.join(tasks)}); open runs of one task")
+    for run in runs:
+        if not len(run.steps):
+            raise ConfigError(f"run '{run.path}' has no history records to show (trained with --history-mb 0?)")
+        run.snapshot(int(run.steps[-1]))  # readable, or exit 2 here
+    if args.screenshot is not None and not Path(args.screenshot).expanduser().parent.is_dir():
+        raise ConfigError(f"cannot save screenshot '{args.screenshot}': its folder does not exist")
+    problem = display_problem()
+    if problem:
+        print(f"lstm-viz: error: {problem}", file=sys.stderr)
+        return 1
+    from lstm_viz.gui.compare.app import open_compare_app
+
+    return open_compare_app(runs, screenshot=args.screenshot)
 
 
 def _train_steps(trainer, steps: int, out_dir: Path, name: str) -> tuple[float, str]:
@@ -345,6 +387,7 @@ def _gui_parser() -> argparse.ArgumentParser:
     parser.add_argument("--steps", type=int, metavar="N", help="start training at once and pause after N steps")
     parser.add_argument("--screenshot", metavar="PNG", help="after --steps, save a screenshot of the window and quit")
     parser.add_argument("--runs", metavar="DIR", help="where the window writes its runs (default: runs/ here)")
+    _add_compare(parser, "side by side in one window, trained in turns")
     _add_history(parser)
     _add_settings(parser)
     return parser
@@ -388,7 +431,12 @@ def _open_parser() -> argparse.ArgumentParser:
         description="Open a run directory in the window, read-only: scrub through its history (arrow keys, "
         "Home/End). A run still being written (lstm-viz train in another terminal) is followed live.",
     )
-    parser.add_argument("run", metavar="RUN_DIR", help="a run directory, as lstm-viz train --out writes")
+    parser.add_argument(
+        "run",
+        metavar="RUN_DIR",
+        nargs="+",
+        help="a run directory, as lstm-viz train --out writes; 2 to 4 of them (of one task) open side by side",
+    )
     parser.add_argument("--step", type=int, metavar="N", help="show the record of step N (default: the last)")
     parser.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window and quit")
     return parser
