@@ -13,7 +13,7 @@ import traceback
 
 import torch  # before Qt, as the app does
 
-SECTIONS = ("training", "probe", "plotting", "gui", "history", "recorder")
+SECTIONS = ("training", "probe", "plotting", "gui", "history", "recorder", "compare")
 # figure -> (comparison, target, what it is); comparison None: reported, no target.
 TARGETS = {
     "train_ratio_sine": (">=", 0.90, "steps per CPU s, Trainer + snapshot every 100 ms / plain nn.LSTM, sine H=64"),
@@ -24,6 +24,7 @@ TARGETS = {
     "history_ratio_sine_total": (None, None, "the same over all rounds (first 100 steps, each recorded, included)"),
     "history_ratio_char_total": (None, None, "the same, chars"),
     "recorder_ratio": (">=", 0.95, "steps per CPU s, a user's nn.LSTM loop + lstm_viz.Recorder / alone, H=128 T=100"),
+    "compare_ratio": (">=", 0.90, "each variant's steps per CPU s, cell=lstm,gru,rnn / a third of one run, adding-100"),
     "probe_ms_1layer": ("<=", 10.0, "probe_trace, CPU ms, H=128 T=100, 1 layer"),
     "probe_ms_2layer": (None, None, "probe_trace, CPU ms, H=128 T=100, 2 layers"),
     "probe_ms_unrolled_autograd": (None, None, "unrolled LSTM-cell autograd replay, CPU ms, H=128 T=100, 1 layer"),

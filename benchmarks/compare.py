@@ -1,0 +1,69 @@
+"""Comparison cost (issue 12): 3 variants at adding-100 (cell=lstm,gru,rnn) stepped in turns as the window's
+CompareWorker does, each probed for a snapshot every PUBLISH_INTERVAL_S, vs a single run of the preset with
+its own snapshots. Sides alternate in rounds of CPU time; compare_ratio = each variant's steps per CPU s /
+(one third of the single run's), the median over rounds."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from functools import partial
+
+from benchmarks import alternate, median_ratio, rates
+from benchmarks.training import LiveTrainer
+from lstm_viz.core.compare import Comparison, parse_compare
+from lstm_viz.core.config import load_preset
+from lstm_viz.gui.worker import PROBE_SHARE, PUBLISH_INTERVAL_S
+
+WARMUP_ROUNDS = 3
+
+
+class LiveComparison:
+    """CompareWorker's loop: Comparison.step() (every variant once), and a snapshot of every variant when its
+    publishing rule says (PUBLISH_INTERVAL_S, longer so that probing stays PROBE_SHARE of the time: 3 probes
+    cost 3x one), on this side's own CPU clock."""
+
+    def __init__(self, text: str) -> None:
+        setting, variants = parse_compare(text, load_preset("adding-100"))
+        self.comparison = Comparison(setting, variants)
+        for _ in range(WARMUP_ROUNDS):
+            self.comparison.step()
+        self.own_seconds = self.last_snapshot = self.publish_cost = 0.0
+
+    def step(self) -> None:
+        self.comparison.step()
+        now = self.own_seconds + time.thread_time() - self.round_started
+        interval = max(PUBLISH_INTERVAL_S, self.publish_cost * (1 - PROBE_SHARE) / PROBE_SHARE)  # as _publish_due
+        if now - self.last_snapshot >= interval:
+            for trainer in self.comparison.trainers:
+                trainer.snapshot()
+            self.last_snapshot = self.own_seconds + time.thread_time() - self.round_started
+            self.publish_cost = self.last_snapshot - now
+
+    def steps_per_s(self, seconds: float) -> tuple[float, float]:
+        """Steps of each variant (= rounds) per CPU second and per wall second."""
+        self.round_started = time.thread_time()
+        result = rates(self.step, seconds)
+        self.own_seconds += time.thread_time() - self.round_started
+        return result
+
+
+def run(quick: bool) -> dict:
+    seconds, repeats = (1.0, 6) if quick else (1.5, 20)  # a comparison round of 3 steps at adding-100 is ~60 ms
+    sides = {"single": LiveTrainer(load_preset("adding-100")), "compare_3": LiveComparison("cell=lstm,gru,rnn")}
+    rounds = alternate({name: partial(side.steps_per_s, seconds) for name, side in sides.items()}, repeats)
+    cpu = {name: [cpu_rate for cpu_rate, _ in values] for name, values in rounds.items()}
+    wall = {name: [wall_rate for _, wall_rate in values] for name, values in rounds.items()}
+    third_of_single = [rate / 3 for rate in cpu["single"]]
+    return {
+        "figures": {"compare_ratio": median_ratio(cpu["compare_3"], third_of_single)},
+        "details": {
+            "preset": "adding-100",
+            "compare": "cell=lstm,gru,rnn",
+            "round_cpu_seconds": seconds,
+            "rounds": repeats,
+            "median_steps_per_cpu_s": {name: statistics.median(values) for name, values in cpu.items()},
+            "median_steps_per_wall_s": {name: statistics.median(values) for name, values in wall.items()},
+            "wall_ratio": median_ratio(wall["compare_3"], [rate / 3 for rate in wall["single"]]),
+        },
+    }
