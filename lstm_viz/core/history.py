@@ -614,7 +614,10 @@ class Run:
         except FileNotFoundError:
             if not self.path.is_dir():
                 raise ConfigError(f"run '{self.path}' no longer exists (deleted while open)") from None
-            raise ConfigError(f"run '{self.path}' has no record of step {step} (thinned or removed)") from None
+            nearest = ""
+            if len(self.steps):
+                nearest = f"; the nearest recorded step is {int(self.steps[abs(self.steps - step).argmin()])}"
+            raise ConfigError(f"run '{self.path}' has no record of step {step} (thinned or removed){nearest}") from None
         except (zipfile.BadZipFile, ValueError, EOFError, OSError) as error:
             raise ConfigError(
                 f"the record of step {step} in '{self.path}' is damaged ({type(error).__name__}); "
