@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 
 from lstm_viz.core import runs
-from lstm_viz.core.config import ConfigError, RunConfig
+from lstm_viz.core.config import ConfigError, RunConfig, load_preset, preset_names
 from lstm_viz.core.diagnosis import STALL_STEPS, stall_notice
 from lstm_viz.core.history import fork_trainer, open_run
 from lstm_viz.core.snapshot import Snapshot
@@ -285,7 +285,7 @@ class TrainingWorker:
     def _recording(self, trainer: Trainer, event: str = "") -> Trainer:
         """`trainer`, writing its run into a new folder under runs_dir (a message if that fails)."""
         if self.runs_dir is not None:
-            name = trainer.config.task if trainer.config.task != "chars" else Path(trainer.config.text).stem
+            name = _run_name(trainer.config)
             try:
                 trainer.record_to(runs.new_run_dir(self.runs_dir, name), self.history_mb, name, event=event)
             except ConfigError as error:
@@ -330,3 +330,15 @@ class TrainingWorker:
         except ConfigError as error:
             return str(error)
         return f"{NOTICE_MARK}Saved step {self.trainer.step_count} to {path}"
+
+
+def _run_name(config: RunConfig) -> str:
+    """What a run's folder is named after: the preset it is (exploding, not sine), else its task or text."""
+    for name in preset_names():
+        try:
+            preset = load_preset(name)
+        except ConfigError:
+            continue
+        if preset == config.replace(steps=preset.steps):
+            return name
+    return config.task if config.task != "chars" else Path(config.text).stem

@@ -271,3 +271,18 @@ def test_a_character_checkpoint_loaded_over_a_sine_run_names_no_text_the_sine_ru
     loaded = reader.until(lambda snapshot: snapshot.config.task == "chars")
     assert "Its model differs: task 'chars' (was: 'sine');" in loaded.message
     assert "hihello" not in loaded.message and "text" not in loaded.message.split("differs")[1]
+
+
+def test_each_run_is_recorded_in_a_folder_named_after_its_preset_or_else_its_task(tmp_path):
+    from lstm_viz.core.config import load_preset
+
+    exploding = TrainingWorker(load_preset("exploding").replace(steps=7), runs_dir=tmp_path, history_mb=0)
+    try:
+        exploding.reset(load_preset("exploding").replace(hidden=5))  # no preset any more: named after its task
+        deadline = time.time() + 30
+        while len(list(tmp_path.iterdir())) < 2 and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        exploding.stop()
+    names = sorted(path.name.rsplit("-", 2)[0] for path in tmp_path.iterdir())
+    assert names == ["exploding", "sine"]
