@@ -199,6 +199,8 @@ class ControlsPanel(QWidget):
         )
         view = _form("Show", ("Layer", _row(self.layer, self.direction)), ("Unit", self.unit))
         self.run_group, self.setup_group, self.live_group = run, setup, live
+        self.setup_rows = [setup.layout().itemAt(row, QFormLayout.ItemRole.LabelRole).widget().text()
+                           for row in range(setup.layout().rowCount())]
 
         content = QWidget()
         column = QVBoxLayout(content)
@@ -292,14 +294,20 @@ class ControlsPanel(QWidget):
                 widget.blockSignals(was_blocked)
         self._enable_relevant()
 
-    def set_read_only(self) -> None:
+    def set_read_only(self, own_model: bool = False) -> None:
         """For a recorded run: no run buttons; the settings are shown (those of the shown step), greyed; only
-        what the panels show can be chosen."""
+        what the panels show can be chosen. A run of your own model (the Recorder) shows only what describes
+        the module: its training settings were your script's, which the run does not hold."""
         self.run_group.hide()
-        self.setup_group.setTitle("Setup (recorded)")
+        self.setup_group.setTitle("Your model (recorded)" if own_model else "Setup (recorded)")
         self.live_group.setTitle("Live settings at the shown step")
         for group in (self.setup_group, self.live_group):
             group.setEnabled(False)
+        if own_model:
+            self.live_group.hide()
+            form = self.setup_group.layout()
+            for row in ("Task", "Text", "Forget bias", "Optimizer", "Batch", "Seed"):
+                form.setRowVisible(self.setup_rows.index(row), False)
 
     @property
     def preset_name(self) -> str | None:

@@ -408,7 +408,8 @@ class MainWindow(QMainWindow):
         self._writer_state = ""  # a recorded run's writer: "writing", "finished" or "stopped"
         self.first_view: tuple[str, int | None] | None = None  # what a run opened read-only shows when shown
         if self.worker is None:
-            self.controls.set_read_only()
+            run_config = self.history.run.config if self.history.run is not None else None
+            self.controls.set_read_only(own_model=run_config is not None and run_config.task == "own")
             self.timeline.set_records(self.history.steps, "no records yet")
             self.panels["Training"].show_events(self.history.events)
             self._writer_state = self._writer_now()

@@ -68,3 +68,13 @@ def test_with_a_probe_loss_and_output_every_panel_shows_the_record(viewer, tmp_p
     task_view = window.panels["Task view"]
     assert window.docks["Task view"].isVisible()
     assert np.allclose(task_view.own_curves[1].yData, trace.probe_output[:, 1])
+
+
+def test_the_controls_show_only_what_describes_the_recorded_module(viewer, tmp_path):
+    window = viewer(record(tmp_path / "run", probe_loss=lambda output: output[:, -1].pow(2).sum()))
+    controls = window.controls
+    assert controls.setup_group.title() == "Your model (recorded)"
+    assert not controls.live_group.isVisibleTo(window)  # lr, clipping: the script's, which the run does not hold
+    form = controls.setup_group.layout()
+    shown = [label for row, label in enumerate(controls.setup_rows) if form.isRowVisible(row)]
+    assert shown == ["Cell", "Hidden units", "Layers", "Sequence length"]
