@@ -24,7 +24,7 @@ TARGETS = {
     "history_ratio_sine_total": (None, None, "the same over all rounds (first 100 steps, each recorded, included)"),
     "history_ratio_char_total": (None, None, "the same, chars"),
     "recorder_ratio": (">=", 0.95, "steps per CPU s, a user's nn.LSTM loop + lstm_viz.Recorder / alone, H=128 T=100"),
-    "compare_ratio": (">=", 0.90, "rounds per CPU s of cell=lstm,gru,rnn in turns / one step of each alone, adding-100"),
+    "compare_ratio": (">=", 0.90, "rounds/CPU s of cell=lstm,gru,rnn in turns / one step of each alone, adding-100"),
     "probe_ms_1layer": ("<=", 10.0, "probe_trace, CPU ms, H=128 T=100, 1 layer"),
     "probe_ms_2layer": (None, None, "probe_trace, CPU ms, H=128 T=100, 2 layers"),
     "probe_ms_unrolled_autograd": (None, None, "unrolled LSTM-cell autograd replay, CPU ms, H=128 T=100, 1 layer"),
