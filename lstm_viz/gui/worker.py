@@ -64,17 +64,16 @@ class Mailbox:
         return snapshot
 
 
-class TrainingWorker:
-    """A background thread training `config`; paused until start().
+class CommandLoop:
+    """A thread that trains between commands and publishes to a one-slot Mailbox: the machinery a single run
+    (TrainingWorker) and a comparison (gui/compare/worker.CompareWorker) share. A subclass calls
+    __init__, sets up what it trains, then _start_thread; it says what one step is (_advance), how far training
+    has got (_step_count), what it publishes (_published), what each command does (_do_<name>, returning a
+    message) and what stop() finishes (_finish_recording)."""
 
-    The first Trainer is built here, in the caller's thread, so a bad config raises
-    ConfigError at once; every later error arrives as a Snapshot message.
-    """
+    STOP_TIMEOUT_S = 1.0  # stop()'s default wait for the thread
 
-    def __init__(self, config: RunConfig, runs_dir: Path | None = None, history_mb: float | None = None) -> None:
-        self.runs_dir = runs_dir  # each run trained here is recorded in a folder of its own under it (None: not at all)
-        self.history_mb = history_mb
-        self.trainer = self._recording(Trainer(config))
+    def __init__(self) -> None:
         self.mailbox = Mailbox()
         self._commands: queue.SimpleQueue = queue.SimpleQueue()
         self._running = False
@@ -86,10 +85,29 @@ class TrainingWorker:
         self._stopping = threading.Event()
         self._last_publish = 0.0
         self._publish_cost = 0.0  # seconds the last snapshot took
-        self._stall_warning = ""  # the warning while training has stalled, see _stall_warning_for
-        self._stall_checked: tuple[Trainer | None, int] = (None, 0)  # the trainer and step of the last check
-        self._thread = threading.Thread(target=self._loop, name="lstm_viz training", daemon=True)
+        self._thread: threading.Thread | None = None
+
+    def _start_thread(self, name: str) -> None:
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
+
+    # ---- what a subclass says ----------------------------------------------------------
+    def _advance(self) -> str | None:
+        """Train one step; None while training may go on, else why it must pause ("" to pause saying nothing)."""
+        raise NotImplementedError
+
+    def _step_count(self) -> int:
+        raise NotImplementedError
+
+    def _can_train(self) -> bool:
+        return True
+
+    def _published(self):
+        """What goes into the mailbox now (None: nothing this time)."""
+        raise NotImplementedError
+
+    def _finish_recording(self) -> None:
+        pass
 
     # ---- commands, from any thread ---------------------------------------------------
     def start(self, until_step: int | None = None) -> None:
@@ -102,24 +120,6 @@ class TrainingWorker:
     def step(self) -> None:
         """Pause, then train exactly one step."""
         self._send("step")
-
-    def reset(self, config: RunConfig) -> None:
-        """A new Trainer from `config` (step 0); on a bad config the current one keeps going."""
-        self._send("reset", config)
-
-    def apply(self, config: RunConfig) -> None:
-        """Live settings (lr, clip, temperature...) from the next step; anything else resets."""
-        self._send("apply", config)
-
-    def load_checkpoint(self, path: Path) -> None:
-        self._send("load_checkpoint", Path(path))
-
-    def save_checkpoint(self, path: Path) -> None:
-        self._send("save_checkpoint", Path(path))
-
-    def fork(self, run_dir: Path, step: int) -> None:
-        """A new run from the weights recorded at `step` of the run in `run_dir`, with a fresh optimizer."""
-        self._send("fork", (Path(run_dir), int(step)))
 
     def _send(self, name: str, argument=None) -> None:
         with self._send_lock:
@@ -134,17 +134,17 @@ class TrainingWorker:
     def is_alive(self) -> bool:
         return self._thread.is_alive()
 
-    def stop(self, timeout: float = 1.0) -> bool:
+    def stop(self, timeout: float | None = None) -> bool:
         """Stop the thread after the current step; True if it ended within `timeout` seconds."""
         self._stopping.set()
         self._commands.put(("stop", None))  # wakes a paused worker
-        self._thread.join(timeout)
+        self._thread.join(self.STOP_TIMEOUT_S if timeout is None else timeout)
         stopped = not self._thread.is_alive()
         if stopped:
-            self.trainer.finish_recording()
+            self._finish_recording()
         return stopped
 
-    # ---- the training thread ---------------------------------------------------------
+    # ---- the thread ------------------------------------------------------------------
     def _loop(self) -> None:
         self._publish()
         while not self._stopping.is_set():
@@ -200,15 +200,11 @@ class TrainingWorker:
         return " ".join(f"{what_stopped} by an unexpected error: {type(error).__name__}: {error}".split())
 
     def _train_one_step(self) -> str:
-        result = self.trainer.step()
-        if result.diverged:
+        halted = self._advance()
+        if halted is not None or (self._until_step is not None and self._step_count() >= self._until_step):
             self._running = False
             self._until_step = None
-            return DIVERGED.format(step=result.step)
-        if self._until_step is not None and self.trainer.step_count >= self._until_step:
-            self._running = False
-            self._until_step = None
-        return ""
+        return halted or ""
 
     def _publish_due(self) -> bool:
         """While training: the GUI has taken the last snapshot, and probing stays a small share of the time."""
@@ -217,6 +213,76 @@ class TrainingWorker:
 
     def _publish(self) -> None:
         started = time.perf_counter()
+        published = self._published()
+        if published is None:
+            return
+        self.mailbox.put(published)
+        self._last_publish = time.perf_counter()
+        self._publish_cost = self._last_publish - started
+
+    # ---- the commands every loop has -----------------------------------------------------
+    def _do_start(self, until_step: int | None) -> str:
+        self._until_step = until_step
+        self._running = self._can_train() and (until_step is None or self._step_count() < until_step)
+        return ""
+
+    def _do_pause(self, _) -> str:
+        self._running = False
+        self._until_step = None
+        return ""
+
+    def _do_step(self, _) -> str:
+        self._do_pause(None)
+        return self._train_one_step()
+
+
+class TrainingWorker(CommandLoop):
+    """A background thread training `config`; paused until start().
+
+    The first Trainer is built here, in the caller's thread, so a bad config raises
+    ConfigError at once; every later error arrives as a Snapshot message.
+    """
+
+    def __init__(self, config: RunConfig, runs_dir: Path | None = None, history_mb: float | None = None) -> None:
+        super().__init__()
+        self.runs_dir = runs_dir  # each run trained here is recorded in a folder of its own under it (None: not at all)
+        self.history_mb = history_mb
+        self.trainer = self._recording(Trainer(config))
+        self._stall_warning = ""  # the warning while training has stalled, see _stall_warning_for
+        self._stall_checked: tuple[Trainer | None, int] = (None, 0)  # the trainer and step of the last check
+        self._start_thread("lstm_viz training")
+
+    # ---- commands, from any thread ---------------------------------------------------
+    def reset(self, config: RunConfig) -> None:
+        """A new Trainer from `config` (step 0); on a bad config the current one keeps going."""
+        self._send("reset", config)
+
+    def apply(self, config: RunConfig) -> None:
+        """Live settings (lr, clip, temperature...) from the next step; anything else resets."""
+        self._send("apply", config)
+
+    def load_checkpoint(self, path: Path) -> None:
+        self._send("load_checkpoint", Path(path))
+
+    def save_checkpoint(self, path: Path) -> None:
+        self._send("save_checkpoint", Path(path))
+
+    def fork(self, run_dir: Path, step: int) -> None:
+        """A new run from the weights recorded at `step` of the run in `run_dir`, with a fresh optimizer."""
+        self._send("fork", (Path(run_dir), int(step)))
+
+    # ---- the training thread ---------------------------------------------------------
+    def _advance(self) -> str | None:
+        result = self.trainer.step()
+        return DIVERGED.format(step=result.step) if result.diverged else None
+
+    def _step_count(self) -> int:
+        return self.trainer.step_count
+
+    def _finish_recording(self) -> None:
+        self.trainer.finish_recording()
+
+    def _published(self) -> Snapshot | None:
         if not self._running and self.trainer.run_writer is not None:  # stopped: the run's files have every step
             self.trainer.run_writer.append_metrics(self.trainer.metrics, force=True)
         try:
@@ -227,19 +293,15 @@ class TrainingWorker:
             try:
                 snapshot = self.trainer.snapshot(with_trace=False, with_view=False)
             except Exception:  # nothing to show; the thread lives on for the next command
-                return
+                return None
         message = self._message or self._stall_warning_for(snapshot)  # any other message comes first
-        self.mailbox.put(
-            dataclasses.replace(
-                snapshot,
-                running=self._running,
-                message=message,
-                commands_done=self._commands_done,
-                run_dir=str(self.trainer.run_writer.run_dir) if self.trainer.run_writer is not None else "",
-            )
+        return dataclasses.replace(
+            snapshot,
+            running=self._running,
+            message=message,
+            commands_done=self._commands_done,
+            run_dir=str(self.trainer.run_writer.run_dir) if self.trainer.run_writer is not None else "",
         )
-        self._last_publish = time.perf_counter()
-        self._publish_cost = self._last_publish - started
 
     def _stall_warning_for(self, snapshot: Snapshot) -> str:
         """WARNING_MARK + diagnosis.stall_notice, looked at anew every STALL_CHECK_STEPS steps; while the
@@ -255,20 +317,6 @@ class TrainingWorker:
         return self._stall_warning
 
     # ---- what each command does; each returns a message ("" when all went well) ------
-    def _do_start(self, until_step: int | None) -> str:
-        self._until_step = until_step
-        self._running = until_step is None or self.trainer.step_count < until_step
-        return ""
-
-    def _do_pause(self, _) -> str:
-        self._running = False
-        self._until_step = None
-        return ""
-
-    def _do_step(self, _) -> str:
-        self._do_pause(None)
-        return self._train_one_step()
-
     def _do_reset(self, config: RunConfig) -> str:
         try:
             trainer = Trainer(config)
