@@ -113,6 +113,7 @@ class ControlsPanel(QWidget):
     start_pause_clicked = pyqtSignal()
     step_clicked = pyqtSignal()
     open_text_clicked = pyqtSignal()
+    compare_clicked = pyqtSignal()  # Compare…: variants of these settings side by side
     selection_changed = pyqtSignal(int, int)  # layer, direction shown by the panels
     error = pyqtSignal(str)  # a setting the core refused
 
@@ -125,6 +126,8 @@ class ControlsPanel(QWidget):
         self.preset.addItems(list(self.presets))
         self.preset.setPlaceholderText("custom settings")
         self.preset.setToolTip("Load a ready-made experiment; this starts a new model.")
+        self.compare_button = QPushButton("Compare…")
+        self.compare_button.setToolTip("Train 2 to 4 variants of these settings side by side (Run ▸ Compare…)")
         self.start_pause = QPushButton("Start")
         self.start_pause.setToolTip("Start or pause training (Space)")
         self.step_button = QPushButton("Step")
@@ -177,7 +180,10 @@ class ControlsPanel(QWidget):
         for combo in (self.preset, self.task, self.text, self.cell, self.optimizer, self.clip_mode, self.layer):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(6)  # narrow by default; widen the dock to see long names
-        run = _form("Run", (_row(self.start_pause, self.step_button, self.reset_button),), ("Preset", self.preset))
+        preset_row = QHBoxLayout()
+        preset_row.addWidget(self.preset, 1)
+        preset_row.addWidget(self.compare_button)
+        run = _form("Run", (_row(self.start_pause, self.step_button, self.reset_button),), ("Preset", preset_row))
         setup = _form(
             "Setup (a change restarts)",
             ("Task", self.task),
@@ -225,6 +231,7 @@ class ControlsPanel(QWidget):
         self.step_button.clicked.connect(self.step_clicked)
         self.reset_button.clicked.connect(lambda: self.reset_requested.emit(self.config))
         self.open_text.clicked.connect(self.open_text_clicked)
+        self.compare_button.clicked.connect(self.compare_clicked)
 
         self.task.activated.connect(lambda _: self._choose_task(self.task.currentData()))
         self.text.activated.connect(lambda _: self._edit(text=self.text.currentData()))

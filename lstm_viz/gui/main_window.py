@@ -36,6 +36,8 @@ from lstm_viz.core.config import ConfigError, RunConfig
 from lstm_viz.core.history import Run, open_run
 from lstm_viz.core.runs import INTEGER_COLUMNS, atomic_write_text
 from lstm_viz.core.snapshot import Snapshot
+from lstm_viz.gui.compare.dialog import CompareDialog
+from lstm_viz.gui.compare.window import CompareWindow, live_compare_window
 from lstm_viz.gui.controls import ControlsPanel
 from lstm_viz.gui.panels import GatesPanel, GradientsPanel, StatesPanel, TaskViewPanel, TrainingPanel
 from lstm_viz.gui.timeline import History, Timeline
@@ -58,6 +60,7 @@ SHORTCUTS = (
     ("Ctrl+O", "train the character model on a text file"),
     ("Ctrl+S", "save a checkpoint"),
     ("Ctrl+L", "load a checkpoint"),
+    ("Ctrl+K", "compare: variants of the current settings side by side"),
     ("Ctrl+Q", "quit"),
 )
 ABOUT = (
@@ -87,6 +90,8 @@ class MainWindow(QMainWindow):
         self.runs_dir, self.history_mb = runs_dir, history_mb
         self.history = History(run)  # the run the timeline moves through, and the step shown
         self.viewers: list[MainWindow] = []  # runs opened from this window (File > Open run…)
+        self.comparisons: list[CompareWindow] = []  # comparisons started here (Run > Compare…)
+        self.compare_dialog: CompareDialog | None = None
         self.last_snapshot: Snapshot | None = None  # the newest from the worker (training's state)
         self.shown_snapshot: Snapshot | None = None  # what the panels show: live, or a recorded step
         self.layer = self.direction = self.unit = 0
@@ -222,6 +227,9 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "Quit", self.close, "Ctrl+Q")
 
+        run_menu = self.menu_bar.addMenu("&Run")
+        self._action(run_menu, "Compare…", self.open_compare_dialog, "Ctrl+K").setEnabled(self.worker is not None)
+
         view_menu = self.menu_bar.addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
@@ -257,6 +265,7 @@ class MainWindow(QMainWindow):
             controls.start_pause_clicked.connect(self.start_pause)
             controls.step_clicked.connect(self.worker.step)
             controls.open_text_clicked.connect(self.open_text)
+            controls.compare_clicked.connect(self.open_compare_dialog)
         controls.selection_changed.connect(lambda layer, direction: self.select(layer, direction, self.unit))
         controls.error.connect(self.show_message)
         for panel in self.panels.values():
@@ -574,6 +583,34 @@ class MainWindow(QMainWindow):
         viewer.show()
         return viewer
 
+    # ---- comparisons ---------------------------------------------------------------------------
+    def open_compare_dialog(self) -> CompareDialog:
+        """Run > Compare… (and Compare… beside the preset): pick a setting and its values; OK trains the variants
+        of the current settings side by side in a window of their own."""
+        dialog = CompareDialog(self.controls.config, self)
+        dialog.accepted.connect(lambda: self.start_comparison(dialog.comparison))
+        self.compare_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def start_comparison(self, comparison) -> CompareWindow:
+        """`comparison` training in a window of its own, recorded as this window's runs are; this run pauses (the
+        two would share the processor), Start here goes on with it."""
+        paused = self._want_running
+        if paused:
+            self.start_pause()
+        name = self.controls.preset_name or self.controls.config.task
+        window = live_compare_window(comparison, name, self.runs_dir, self.history_mb)
+        self.comparisons = [shown for shown in self.comparisons if shown.isVisible()] + [window]
+        screen = self.screen().availableGeometry()
+        window.resize(min(1600, screen.width()), min(950, screen.height()))
+        window.show()
+        window.worker.start()
+        here = "; this run is paused (Start goes on with it)" if paused else ""
+        self.show_message(f"{NOTICE_MARK}Comparing {comparison.setting} = {' / '.join(comparison.labels)} in a "
+                          f"window of its own{here}.")  # fmt: skip
+        return window
+
     # ---- commands ----------------------------------------------------------------------------
     def start_pause(self) -> None:
         if self.worker is None:
@@ -700,8 +737,8 @@ class MainWindow(QMainWindow):
         self.timer.stop()
         if self.worker is not None:
             self.worker.stop()
-        for viewer in self.viewers:
-            viewer.close()
+        for window in self.viewers + self.comparisons:
+            window.close()
         super().closeEvent(event)
 
 

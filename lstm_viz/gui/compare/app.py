@@ -38,12 +38,10 @@ def run_compare_app(setting: str, variants: list[Variant], name: str, steps: int
                     history_mb: float | None = None) -> int:  # fmt: skip
     """Train the variants in turns in one worker thread and show them side by side; the exit code."""
     app = _application()
-    from lstm_viz.gui.compare.window import CompareWindow
-    from lstm_viz.gui.compare.worker import CompareWorker
+    from lstm_viz.gui.compare.window import live_compare_window
 
-    worker = CompareWorker(Comparison(setting, variants), runs_dir, history_mb, name)
-    labels = [f"{setting}={variant.label}" for variant in variants]
-    window = CompareWindow(labels, f"{name}: {setting}", worker=worker)
+    window = live_compare_window(Comparison(setting, variants), name, runs_dir, history_mb)
+    worker = window.worker
     target = steps or 0
     worker.start(until_step=target if screenshot is not None else steps)
 

@@ -21,7 +21,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from lstm_viz.core.compare import COMPARABLE, NOT_COMPARED, _label, differences
+from lstm_viz.core.compare import COMPARABLE, NOT_COMPARED, Comparison, _label, differences
 from lstm_viz.core.config import Clip, ConfigError
 from lstm_viz.core.history import Run, open_run
 from lstm_viz.core.snapshot import Snapshot
@@ -244,3 +244,12 @@ def run_label(config, configs) -> str:
     """A run's values of the settings that differ between `configs`: 'cell lstm hidden 128' ('' if none do)."""
     differing = [name for name in COMPARABLE + NOT_COMPARED if len({str(getattr(c, name)) for c in configs}) > 1]
     return " ".join(f"{name} {_label(getattr(config, name))}" for name in differing)
+
+
+def live_compare_window(comparison: Comparison, name: str, runs_dir=None, history_mb: float | None = None
+                        ) -> CompareWindow:  # fmt: skip
+    """A window training `comparison`'s variants in turns (paused until its worker starts), each recorded under
+    `runs_dir` as <name>-<setting>-<time>/<value> (None: not recorded)."""
+    worker = CompareWorker(comparison, runs_dir, history_mb, name)
+    labels = [f"{comparison.setting}={variant.label}" for variant in comparison.variants]
+    return CompareWindow(labels, f"{name}: {comparison.setting}", worker=worker)
