@@ -76,3 +76,24 @@ def test_the_recorder_side_is_the_plain_loop_plus_the_recorder_which_changes_no_
     for (name, a), (_, b) in zip(plain.encoder.state_dict().items(), recorded.encoder.state_dict().items()):
         assert torch.equal(a, b), name
     assert recorded.recorder.step_count == 3 + 5 and recorded.close() >= 2  # warm-up steps included; records made
+
+
+def test_the_comparison_side_steps_every_variant_in_turns_probes_them_and_pairs_its_rounds(monkeypatch):
+    from functools import partial
+
+    from benchmarks import compare
+
+    side = compare.LiveComparison("cell=lstm,rnn")
+    assert [t.step_count for t in side.comparison.trainers] == [compare.WARMUP_ROUNDS] * 2
+    cpu_rate, wall_rate = side.steps_per_s(0.15)
+    counts = [t.step_count for t in side.comparison.trainers]
+    assert counts[0] == counts[1] > compare.WARMUP_ROUNDS and cpu_rate > 0 and wall_rate > 0
+    assert side.last_snapshot > 0 and side.publish_cost > 0  # every variant probed on the worker's rhythm
+
+    def short(sides, repeats):  # the same rounds, a few steps each
+        return alternate({name: partial(call.func, 0.01) for name, call in sides.items()}, repeats)
+
+    monkeypatch.setattr(compare, "alternate", short)
+    result = compare.run(quick=True)
+    assert set(result["details"]["median_steps_per_cpu_s"]) == {"lstm", "gru", "rnn", "compare_3"}
+    assert 0 < result["figures"]["compare_ratio"] < 10

@@ -19,6 +19,10 @@ def gradient_norms(trace: Trace, name: str) -> np.ndarray:
     return np.linalg.norm(np.asarray(trace[name][-1, 0], dtype=float), axis=-1)
 
 
+HIDDEN_TITLE = "Gradients through time: ‖∂L/∂h_t‖"
+CELL_TITLE = HIDDEN_TITLE + " —  ‖∂L/∂c_t‖ - - (LSTM)"  # only while an LSTM is compared: no other cell has c_t
+
+
 class CompareGradientsPanel(QtWidgets.QWidget):
     def __init__(self, labels: list[str]) -> None:
         super().__init__()
@@ -26,7 +30,7 @@ class CompareGradientsPanel(QtWidgets.QWidget):
         QtWidgets.QVBoxLayout(self).addWidget(self.graphics)
         self.layout().setContentsMargins(0, 0, 0, 0)
         self.plot = TimePlot(left="‖∂L/∂·‖", log_y=True, colorbar_space=False)
-        self.plot.set_title("Gradients through time: ‖∂L/∂h_t‖ —  ‖∂L/∂c_t‖ - - (LSTM)")
+        self.plot.set_title(HIDDEN_TITLE)
         self.graphics.addItem(self.plot)
         self.plot.addLegend(offset=(10, 10), labelTextColor="#DDDDDD", labelTextSize="11pt")
         self.hidden_curves, self.cell_curves = [], []
@@ -35,6 +39,8 @@ class CompareGradientsPanel(QtWidgets.QWidget):
             self.cell_curves.append(self.plot.plot(pen=pg.mkPen(colour, width=2, style=DASHED)))
 
     def update_snapshots(self, snapshots: list[Snapshot]) -> None:
+        traces = [snapshot.trace for snapshot in snapshots if snapshot.trace is not None]
+        self.plot.set_title(CELL_TITLE if any("grad_cell" in trace.quantities for trace in traces) else HIDDEN_TITLE)
         for index, snapshot in enumerate(snapshots):
             trace = snapshot.trace
             if trace is None or "grad_hidden" not in trace.quantities:

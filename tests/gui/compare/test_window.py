@@ -20,8 +20,8 @@ SMALL = RunConfig(task="adding", hidden=6, seq_len=12, batch=4, seed=2)
 TRAIN = ["train", "--preset", "adding-100", "--hidden", "6", "--seq-len", "12", "--batch", "4", "--steps", "8"]
 
 
-def live_window(qtbot, tmp_path=None, steps=6) -> CompareWindow:
-    setting, variants = parse_compare("cell=lstm,gru,rnn", SMALL)
+def live_window(qtbot, tmp_path=None, steps=6, compare="cell=lstm,gru,rnn") -> CompareWindow:
+    setting, variants = parse_compare(compare, SMALL)
     worker = CompareWorker(Comparison(setting, variants), runs_dir=tmp_path, name="adding")
     window = CompareWindow([v.label for v in variants], "adding: cell", worker=worker)
     qtbot.addWidget(window)
@@ -54,6 +54,13 @@ def test_gradients_through_time_of_every_run_and_the_cell_gradient_only_for_the_
         _, drawn = window.gradients.hidden_curves[index].getData()
         np.testing.assert_allclose(10.0**drawn, gradient_norms(snapshot.trace, "grad_hidden"), rtol=1e-6)
     assert [curve.isVisible() for curve in window.gradients.cell_curves] == [True, False, False]
+
+
+def test_the_gradients_title_names_the_cell_gradient_only_when_an_lstm_is_compared(qtbot):
+    assert "∂L/∂c_t" in live_window(qtbot, steps=1).gradients.plot.titleLabel.text
+    window = live_window(qtbot, steps=1, compare="cell=gru,rnn")
+    title = window.gradients.plot.titleLabel.text
+    assert "‖∂L/∂h_t‖" in title and "c_t" not in title and "LSTM" not in title
 
 
 def test_heatmaps_a_row_per_run_the_same_quantity_and_scale(qtbot):
