@@ -10,7 +10,7 @@ import pytest
 from lstm_viz.core.config import PRESET_DIR, load_preset, preset_names
 from lstm_viz.core.trainer import Trainer
 
-SHIPPED = ("sine", "hihello", "names", "adding-100", "adding-100-rnn", "exploding")
+SHIPPED = ("sine", "hihello", "names", "adding-100", "adding-100-rnn", "exploding", "adding-200", "chrono-adding-200")
 
 
 def preset_json(name: str) -> dict:
@@ -57,3 +57,12 @@ def test_exploding_ships_with_clipping_and_its_raw_gradients_do_explode():
     exploding_norm = max(exploding.step().grad_norm for _ in range(3))
     tame_norm = max(tame.step().grad_norm for _ in range(3))
     assert exploding_norm > 1e4 * tame_norm
+
+
+def test_chrono_adding_200_differs_from_adding_200_only_in_the_forget_bias():
+    plain, chrono = preset_json("adding-200"), preset_json("chrono-adding-200")
+    for data in (plain, chrono):
+        del data["name"], data["description"]
+    assert (plain.pop("forget_bias"), chrono.pop("forget_bias")) == (1.0, "chrono:200")
+    assert plain == chrono
+    assert load_preset("adding-200").seq_len == 200 and load_preset("chrono-adding-200").forget_bias == "chrono:200"
