@@ -47,7 +47,12 @@ from lstm_viz.core.config import (
 )
 from lstm_viz.core.tasks.chars import HIHELLO
 
-TASK_LABELS = {"sine": "sine: next value", "chars": "chars: next character", "adding": "adding problem"}
+TASK_LABELS = {
+    "sine": "sine: next value",
+    "chars": "chars: next character",
+    "adding": "adding problem",
+    "copy": "copy: repeat 10 symbols",
+}
 CELL_LABELS = {"lstm": "LSTM", "gru": "GRU", "rnn": "vanilla RNN"}
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD (momentum)", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
 CLIP_LABELS = {"off": "off", "norm": "global norm", "value": "each value"}
@@ -55,6 +60,10 @@ DIRECTION_LABELS = ("forward →", "backward ←")
 FORGET_BIAS_LABELS = {"constant": "constant", "chrono": "chrono, T_max"}
 LIVE_TIP = "Applies from the next step; training goes on."
 RESET_TIP = "Changing this starts a new model at step 0."
+SEQ_LEN_TIP = (
+    "Timesteps per sequence (and in the probe the panels show); for the copy task its gap T (sequences are T + 20 "
+    "long). " + RESET_TIP
+)
 FORGET_BIAS_TIP = (
     "LSTM gate biases at init. Constant: the forget gate's bias (1 or more keeps memories early on). "
     "Chrono (Tallec & Ollivier 2018): each unit's forget bias is log u, u ~ U(1, T_max − 1), and its input "
@@ -64,7 +73,7 @@ FORGET_BIAS_TIP = (
 BIDIRECTIONAL_TIP = "A second direction reads the sequence backwards. " + RESET_TIP
 NO_BIDIRECTIONAL_TIP = (
     "Off for next-step tasks (sine, chars): the target at t is the input at t+1, which a backward direction "
-    "would already have read. The adding problem, scored at its last step, can use it."
+    "would already have read. The adding problem and copy can use it."
 )
 
 
@@ -159,7 +168,7 @@ class ControlsPanel(QWidget):
         self.lr = LogSpinBox(1e-6, 1e4)
         self.lr.setToolTip("Learning rate; arrows step 1, 2, 5 × 10^k. " + LIVE_TIP)
         self.batch = _spin(1, MAX_BATCH, "Sequences per step. " + RESET_TIP)
-        self.seq_len = _spin(2, MAX_SEQ_LEN, "Timesteps per sequence (and in the probe the panels show). " + RESET_TIP)
+        self.seq_len = _spin(2, MAX_SEQ_LEN, SEQ_LEN_TIP)
         self.clip_mode = _combo(CLIP_LABELS, "Clip the gradient by its global norm or each value. " + LIVE_TIP)
         self.clip_threshold = LogSpinBox(1e-6, 1e6)
         self.clip_threshold.setToolTip("Clipping threshold. " + LIVE_TIP)

@@ -204,8 +204,9 @@ def test_trace_is_an_immutable_copy():
         RunConfig(task="sine", hidden=5, seq_len=12),
         RunConfig(task="chars", text="hihello", seq_len=6, hidden=5, layers=2),
         RunConfig(task="adding", seq_len=12, hidden=5, bidirectional=True),
+        RunConfig(task="copy", seq_len=3, hidden=5, layers=2, bidirectional=True),
     ],
-    ids=["sine-mse", "hihello-cross-entropy", "adding-last-step"],
+    ids=["sine-mse", "hihello-cross-entropy", "adding-last-step", "copy"],
 )
 def test_gradients_equal_autograd_on_each_tasks_loss(config):
     from lstm_viz.core.tasks import make_task
@@ -236,3 +237,30 @@ def test_a_model_whose_gradients_overflow_is_probed_without_warnings():
     with torch.no_grad():
         output, _ = trainer.model.layers[0](trainer.model.adapter(probe_inputs))  # (1, T, H): the fused nn.GRU
     assert np.isfinite(trace["update_gate"]).all() and np.abs(trace["hidden"][0, 0] - output[0].numpy()).max() < 1e-5
+
+
+NEW_PRESETS = ("copy-20", "copy-20-rnn", "copy-100", "adding-200", "chrono-adding-200")
+
+
+@pytest.mark.parametrize("preset", NEW_PRESETS)
+def test_the_internals_of_issue_15s_presets_equal_the_fused_module_and_autograd(preset):
+    """Each preset's own model (cell, layers, directions, units, forget bias) after 10
+    training steps: the top layer's h_t equals the fused module's output, the gradients through time a float64
+    unrolled replay's."""
+    from lstm_viz.core.config import load_preset
+
+    trainer = Trainer(load_preset(preset))
+    for _ in range(10):
+        trainer.step()
+    model, task, config = trainer.model, trainer.task, trainer.config
+    trace = probe_trace(model, task)
+    probe_inputs, _ = task.probe()
+    with torch.no_grad():
+        top = model.run(probe_inputs)[2][-1][0]  # (T, D*H) from torch's fused layers
+    assert np.abs(np.concatenate(list(trace["hidden"][-1]), axis=-1) - top.numpy()).max() < 1e-5
+    loss, hidden_at, cell_at = unrolled_reference(model, task)
+    directions = 2 if config.bidirectional else 1
+    assert relative_error(trace["grad_hidden"], gathered(hidden_at, config.layers, directions)) < 1e-5
+    if config.cell == "lstm":
+        assert relative_error(trace["grad_cell"], gathered(cell_at, config.layers, directions)) < 1e-5
+    assert trace.loss == pytest.approx(float(loss.detach()), rel=1e-5)

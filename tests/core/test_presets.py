@@ -11,6 +11,7 @@ from lstm_viz.core.config import PRESET_DIR, load_preset, preset_names
 from lstm_viz.core.trainer import Trainer
 
 SHIPPED = ("sine", "hihello", "names", "adding-100", "adding-100-rnn", "exploding", "adding-200", "chrono-adding-200")
+SHIPPED += ("copy-20", "copy-20-rnn", "copy-100")
 
 
 def preset_json(name: str) -> dict:
@@ -66,3 +67,12 @@ def test_chrono_adding_200_differs_from_adding_200_only_in_the_forget_bias():
     assert (plain.pop("forget_bias"), chrono.pop("forget_bias")) == (1.0, "chrono:200")
     assert plain == chrono
     assert load_preset("adding-200").seq_len == 200 and load_preset("chrono-adding-200").forget_bias == "chrono:200"
+
+
+def test_copy_20_rnn_differs_from_copy_20_only_in_the_cell():
+    lstm, rnn = preset_json("copy-20"), preset_json("copy-20-rnn")
+    for data in (lstm, rnn):
+        del data["name"], data["description"]
+    assert (lstm.pop("cell"), rnn.pop("cell")) == ("lstm", "rnn")
+    assert lstm == rnn
+    assert load_preset("copy-20").seq_len == 20 and load_preset("copy-100").seq_len == 100

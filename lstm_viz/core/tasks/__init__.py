@@ -1,4 +1,4 @@
-"""Tasks: sine prediction, character models, the adding problem."""
+"""Tasks: sine prediction, character models, the adding problem, the copy task."""
 
 from __future__ import annotations
 
@@ -19,6 +19,10 @@ def make_task(config: RunConfig) -> Task:
         from lstm_viz.core.tasks.chars import CharTask
 
         return CharTask(config)
+    if config.task == "copy":
+        from lstm_viz.core.tasks.copy import CopyTask
+
+        return CopyTask(config)
     from lstm_viz.core.tasks.adding import AddingTask
 
     return AddingTask(config)

@@ -6,6 +6,9 @@ chars:  the probability the net gives each actual next character; under the char
         selected unit's h_t (and tanh c_t) as a colour strip; a sample at the set temperature.
 adding: the input values with the two marked ones highlighted, the net's output at every
         step against the target (only the last step counts).
+copy:   the probability the net gives the right output at each step (blank, then the 10 symbols after
+        the delimiter ▶), the selected unit's h_t (and tanh c_t) under the inputs, and the probe's input,
+        target and output (argmax) symbols under each other, each output green if right, red if not.
 own:    a run recorded from your own module (lstm_viz.Recorder): what its probe_output= gave, over t
         if it is per timestep (T, O), else as numbers; without probe_output the dock is hidden.
 """
@@ -20,6 +23,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from lstm_viz.core.config import OWN_TASK
 from lstm_viz.core.snapshot import Snapshot
+from lstm_viz.core.tasks.copy import BLANK, COPY_LENGTH, symbol_label
 from lstm_viz.gui.panels.base import TracePanel
 from lstm_viz.gui.panels.heatmap import DIVERGING_COLORMAP, TANH_LEVELS, Heatmap
 from lstm_viz.gui.panels.plots import (
@@ -39,10 +43,41 @@ from lstm_viz.gui.panels.plots import (
 DASHED = QtCore.Qt.PenStyle.DashLine
 
 
-TEXT_LINES = {"sine": 2, "adding": 3, "chars": 4, OWN_TASK: 2}  # the text's fixed height, in lines of its font
+TEXT_LINES = {"sine": 2, "adding": 3, "chars": 4, "copy": 5, OWN_TASK: 2}  # fixed height, in lines
 TEXT_MARGINS = (8, 4, 8, 4)  # left, top, right, bottom
 NEWLINE = coloured("⏎", GREY)  # a sample's newlines, as the probe's axis shows them: no line breaks
 OWN_COLOURS = (SKY, ORANGE, GREEN, YELLOW, BLUE, VERMILLION)  # the first outputs of a recorded module, over t
+RIGHT, WRONG = GREEN, VERMILLION  # a copied symbol
+
+
+def copy_rows(trace) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The copy probe as three rows of (text, colour) cells: input, target and output (the argmax at each step;
+    RIGHT where it is the target, WRONG where not). The gap's blanks are one cell "·×n" (n = T − 1 steps); in the
+    output row it is RIGHT if every step of the gap is blank, else it says how many are not ("3 off")."""
+    inputs = np.asarray(trace.probe_input, dtype=np.int64)  # (T+20,)
+    targets = np.asarray(trace.probe_target, dtype=np.int64)  # (T+20,)
+    outputs = np.asarray(trace.probe_output).argmax(axis=1)  # (T+20,)
+    length = len(inputs)
+    gap = slice(COPY_LENGTH, length - COPY_LENGTH - 1)  # the blanks between the symbols and the delimiter
+    gap_steps = gap.stop - gap.start
+    rows = []
+    for name, values in (("input", inputs), ("target", targets), ("output", outputs)):
+
+        def cell(t, values=values, name=name):
+            colour = (RIGHT if outputs[t] == targets[t] else WRONG) if name == "output" else TEXT_COLOUR
+            return symbol_label(int(values[t])), colour
+
+        cells = [cell(t) for t in range(gap.start)]
+        if gap_steps:
+            gap_text = f"{symbol_label(BLANK)}×{gap_steps}"
+            if name == "output":
+                wrong = int((outputs[gap] != targets[gap]).sum())
+                cells.append((gap_text, RIGHT) if not wrong else (f"{wrong} off", WRONG))
+            else:
+                cells.append((gap_text, GREY))
+        cells += [cell(t) for t in range(gap.stop, length)]
+        rows.append((name, cells))
+    return rows
 
 
 class TextArea(QtWidgets.QTextEdit):
@@ -118,6 +153,9 @@ class TaskViewPanel(TracePanel):
         # chars
         self.probability_curve = self._add(BoldCurve(SKY))
         self.probability_points = plot(pen=None, symbol="o", symbolSize=5, symbolPen=None, symbolBrush=pg.mkBrush(SKY))
+        # copy: the probabilities of chars, and the delimiter
+        self.delimiter_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(ORANGE, width=1, style=DASHED))
+        self.time_plot.addItem(self.delimiter_line, ignoreBounds=True)
         # own
         self.own_curves = [self._add(BoldCurve(colour)) for colour in OWN_COLOURS]
         self._own_dock_hidden = False
@@ -144,6 +182,7 @@ class TaskViewPanel(TracePanel):
             "adding": [self.values_curve, self.marked_points, self.output_curve, self.final_point,
                        self.target_line],
             "chars": [self.probability_curve, self.probability_points],
+            "copy": [self.probability_curve, self.probability_points, self.delimiter_line],
             OWN_TASK: self.own_curves,
         }  # fmt: skip
 
@@ -156,14 +195,15 @@ class TaskViewPanel(TracePanel):
 
     def arrange(self, task: str) -> None:
         self._own_dock_hidden = False
-        for name, items in self.items.items():
+        shown = self.items[task]
+        for items in self.items.values():
             for item in items:
-                item.setVisible(name == task)
+                item.setVisible(any(item is other for other in shown))
         self.graphics.ci.clear()
-        self.graphics.addItem(self.time_plot, row=0, col=0)
-        self.time_plot.show_x_values(task != "chars")
         self.text.set_lines(TEXT_LINES[task])
-        if task == "chars":
+        self.graphics.addItem(self.time_plot, row=0, col=0)
+        self.time_plot.show_x_values(task not in ("chars", "copy"))
+        if task in ("chars", "copy"):
             self.graphics.addItem(self.strip.plot, row=1, col=0)
             self.time_plot.enableAutoRange(y=False)
             self.time_plot.setYRange(0, 1, padding=0.05)
@@ -176,7 +216,7 @@ class TaskViewPanel(TracePanel):
 
     def draw(self) -> None:
         draws = {"sine": self._draw_sine, "chars": self._draw_chars, "adding": self._draw_adding}
-        draws[OWN_TASK] = self._draw_own
+        draws.update({"copy": self._draw_copy, OWN_TASK: self._draw_own})
         draws[self.kind]()
         self.time_plot.show_timesteps(len(self.trace.probe_input), self.trace.labels)
         self.time_plot.settle()
@@ -244,15 +284,7 @@ class TaskViewPanel(TracePanel):
         self.probability_curve.setData(timesteps, next_probability)
         self.probability_points.setData(timesteps, next_probability)
         self.time_plot.set_title("probability of the actual next character")
-
-        layer, direction, unit, suffix = self.selection()
-        rows = [trace["hidden"][layer, direction][:, unit]]  # [(T,)]
-        if trace.cell == "lstm":
-            rows.append(np.tanh(trace["cell"][layer, direction][:, unit]))
-        strip = np.stack(rows, axis=1)  # (T, rows)
-        self.strip.set_data(strip, trace.labels)
-        names = "h_t and tanh(c_t)" if trace.cell == "lstm" else "h_t"
-        self.strip.plot.set_title(f"{names} of unit {unit}{suffix}, {self.strip_scale}, under each character")
+        self._draw_strip("under each character")
 
         sample = html.escape(str(view.get("sample", ""))).replace("\n", NEWLINE)
         new_names = f", {100 * float(view['new_share']):.0f}% new names" if "new_share" in view else ""
@@ -260,6 +292,54 @@ class TaskViewPanel(TracePanel):
             f"{self._loss_text()}<br>{coloured('sample', GREY)} at temperature {snapshot.config.temperature:g}"
             f'{new_names}: <span style="white-space: pre-wrap">{sample}</span>'
         )
+
+    def _draw_strip(self, under: str) -> None:
+        """The selected unit's h_t (and tanh c_t) under the probe's labels."""
+        trace = self.snapshot.trace
+        layer, direction, unit, suffix = self.selection()
+        rows = [trace["hidden"][layer, direction][:, unit]]  # [(T,)]
+        if trace.cell == "lstm":
+            rows.append(np.tanh(trace["cell"][layer, direction][:, unit]))
+        strip = np.stack(rows, axis=1)  # (T, rows)
+        self.strip.set_data(strip, trace.labels)
+        names = "h_t and tanh(c_t)" if trace.cell == "lstm" else "h_t"
+        self.strip.plot.set_title(f"{names} of unit {unit}{suffix}, {self.strip_scale}, {under}")
+
+    def _draw_copy(self) -> None:
+        snapshot = self.snapshot
+        trace, view = snapshot.trace, snapshot.view
+        logits = np.asarray(trace.probe_output, dtype=np.float64)  # (T+20, 9)
+        logits = logits - logits.max(axis=1, keepdims=True)
+        probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)  # (T+20, 9)
+        targets = trace.probe_target.astype(np.int64)  # (T+20,)
+        timesteps = np.arange(len(targets))
+        right_probability = probabilities[timesteps, targets]  # (T+20,)
+        self.probability_curve.setData(timesteps, right_probability)
+        self.probability_points.setData(timesteps, right_probability)
+        self.delimiter_line.setValue(len(targets) - COPY_LENGTH - 1)
+        self.time_plot.set_title(
+            f"probability of the right output: blank, then after {coloured('▶', ORANGE)} the {COPY_LENGTH} symbols"
+        )
+        self._draw_strip("over t")
+        rows = copy_rows(trace)
+        widths = [max(len(cells[column][0]) for _, cells in rows) for column in range(len(rows[0][1]))]
+        groups = {COPY_LENGTH, len(widths) - COPY_LENGTH - 1, len(widths) - COPY_LENGTH}  # gap, delimiter, outputs
+        lines = [  # monospace, no wrapping: the columns line up (a narrow dock cuts the rows at its right edge)
+            coloured(name.ljust(7), GREY)
+            + "".join(
+                (" " if column in groups else "") + coloured(html.escape(text.ljust(width)), colour)
+                for column, ((text, colour), width) in enumerate(zip(cells, widths))
+            )
+            for name, cells in rows
+        ]
+        rows_html = "<br>".join(lines)
+        table = f'<div style="font-family: monospace; font-size: 10pt; white-space: pre">{rows_html}</div>'
+        copied = ""
+        if "symbol_accuracy" in view:
+            share = 100 * float(view["symbol_accuracy"])
+            sequences = view["sequences"]
+            copied = f" · {coloured(f'{share:.0f}%', GREEN)} of the symbols right ({sequences} new sequences)"
+        self._set_text(f"{table}{self._loss_text('')}{copied}")  # the rows first: a narrow dock scrolls the rest
 
     def _draw_own(self) -> None:
         """A recorded module's probe output: (T, O) as curves over t (the first few), anything else as numbers."""
@@ -290,11 +370,11 @@ class TaskViewPanel(TracePanel):
             values = "output " + " ".join(f"{value:.4g}" for value in output.reshape(-1)[:64])
         self._set_text(f"{loss} · {values}")
 
-    def _loss_text(self) -> str:
+    def _loss_text(self, baseline: str = "no-memory") -> str:
         snapshot = self.snapshot
         return (
             f"probe loss {coloured(f'{snapshot.trace.loss:.4g}', VERMILLION)}"
-            f" · no-memory baseline {snapshot.baseline_loss:.4g}"
+            f" · {baseline + ' ' if baseline else ''}baseline {snapshot.baseline_loss:.4g}"
         )
 
     def _set_text(self, text: str) -> None:

@@ -111,3 +111,31 @@ def test_a_recorded_module_shows_its_probe_output_over_time_or_as_numbers(panel,
     assert "output 0.25 0.75" in panel.text.text() and "no probe loss given" in panel.text.text()
     panel.update_snapshot(own_snapshot(snapshot, np.zeros(0, np.float32)))
     assert "no probe_output given" in panel.text.text()
+
+
+def test_copy_shows_the_right_outputs_probability_and_input_target_output_coloured_by_correctness(panel, make_snapshot):
+    from lstm_viz.gui.panels.task_view import RIGHT, WRONG, copy_rows
+
+    snapshot = make_snapshot(task="copy", seq_len=6, steps=3)
+    trace = snapshot.trace
+    logits = np.array(trace.probe_output, dtype=np.float64)  # (26, 9)
+    targets = trace.probe_target.astype(np.int64)  # (26,)
+    logits[:, 0] = 5.0  # the blank everywhere...
+    logits[21, 3] = 9.0  # ...but a 3 at step 21 (right only if that symbol is a 3) and at step 12 of the gap
+    logits[12, 3] = 9.0
+    trace = dataclasses.replace(trace, probe_output=logits.astype(np.float32))
+    panel.update_snapshot(dataclasses.replace(snapshot, trace=trace))
+    probabilities = torch.softmax(torch.from_numpy(logits), dim=-1)[torch.arange(26), torch.from_numpy(targets)]
+    assert np.allclose(panel.probability_curve.yData, probabilities.numpy())
+    assert panel.delimiter_line.isVisible() and panel.delimiter_line.value() == 15  # T+9
+    assert panel.strip.plot in panel.graphics.ci.items
+    rows = dict(copy_rows(trace))
+    inputs = [int(v) for v in trace.probe_input]
+    assert [text for text, _ in rows["input"]] == [str(s) for s in inputs[:10]] + ["·×5", "▶"] + ["·"] * 10
+    assert [text for text, _ in rows["target"]] == ["·"] * 10 + ["·×5", "·"] + [str(s) for s in inputs[:10]]
+    outputs = rows["output"]
+    assert outputs[10] == ("1 off", WRONG)  # the gap's 5 blanks: one is not
+    predicted = logits.argmax(axis=1)
+    for cell, t in zip(outputs[11:], range(15, 26), strict=True):  # the delimiter's step, then the 10 outputs
+        assert cell == ("·" if predicted[t] == 0 else str(predicted[t]), RIGHT if predicted[t] == targets[t] else WRONG)
+    assert "·×5" in panel.text.toPlainText() and "of the symbols right" in panel.text.toPlainText()
