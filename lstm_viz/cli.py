@@ -179,9 +179,10 @@ def _train(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     result = runs.summary(trainer, None, steps_per_s)
     final = "n/a" if result["final_loss"] is None else f"{result['final_loss']:.4g}"
+    accuracy = "" if result["test_accuracy"] is None else f", test accuracy {100 * result['test_accuracy']:.1f}%"
     print(
         f"{name}: {trainer.step_count} steps, loss {final} (baseline {result['baseline_loss']:.4g}: "
-        f"{result['baseline_name']}), {steps_per_s:.0f} steps/s; run files in {out_dir}"
+        f"{result['baseline_name']}){accuracy}, {steps_per_s:.0f} steps/s; run files in {out_dir}"
     )
     return 0
 
@@ -400,7 +401,7 @@ def _train_parser() -> argparse.ArgumentParser:
         "  config.json    the settings and versions, loadable with --preset\n"
         "  metrics.csv    per step: loss, grad_norm, grad_norm_clipped, clipped, and the norm of each gate block\n"
         "  summary.json   steps, final_loss (mean of the last 100 steps), baseline_loss, no_input_loss, diverged,\n"
-        "                 steps_per_s\n"
+        "                 steps_per_s, test_accuracy (digits)\n"
         f"  checkpoint.pt  weights, optimizer and RNG state (also saved every {SAVE_EVERY_S:.0f} s)\n"
         "  trace.npz      the final probe: gates, states and gradients, each (layers, directions, T, H)",
         epilog=_EPILOG,

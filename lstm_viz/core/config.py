@@ -29,7 +29,7 @@ def _asset_dir() -> Path:
 ASSET_DIR = _asset_dir()
 PRESET_DIR = ASSET_DIR / "presets"
 
-TASKS = ("sine", "chars", "adding", "copy")
+TASKS = ("sine", "chars", "adding", "copy", "digits")
 OWN_TASK = "own"  # a run recorded from a user's own module by lstm_viz.Recorder: no task to train, only to open
 NEXT_STEP_TASKS = ("sine", "chars")  # the target at t is the input at t+1: a backward direction has read it
 CELLS = ("lstm", "gru", "rnn")
@@ -147,7 +147,7 @@ class RunConfig:
         if self.bidirectional and self.task in NEXT_STEP_TASKS:
             raise ConfigError(
                 f"bidirectional is refused for the {self.task} task: its target at step t is the input at t+1, which "
-                "the backward direction has already read; turn bidirectional off (adding and copy allow it)"
+                "the backward direction has already read; turn bidirectional off (adding, copy and digits allow it)"
             )
         if not isinstance(self.text, str) or not self.text:
             raise ConfigError("text must be 'hihello', 'names' or the path of a UTF-8 text file")

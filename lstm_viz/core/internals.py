@@ -138,10 +138,11 @@ def _probe_trace(model, task) -> Trace:
     with torch.no_grad():
         lstm_input = model.adapter(probe_inputs)[0]  # (T, F)
         outputs = layer_outputs(weights, lstm_input)  # each (T, D*H)
-    # Direct gradient of the probe loss w.r.t. the top layer's outputs (head + loss only).
+    # Direct gradient of the probe loss w.r.t. the top layer's outputs (head + loss only). A head that reads the
+    # final states (a classifier) gives it at the last step (forward) and at t = 0 (backward), zero elsewhere.
     top_output = outputs[-1][None].detach().requires_grad_(True)  # (1, T, D*H)
     with torch.enable_grad():
-        probe_outputs = model.head(top_output)  # (1, T, O)
+        probe_outputs = model.read_out(top_output)  # (1, T, O), or (1, 1, O) from the final states
         loss = task.loss(probe_outputs, probe_targets)
         (grad_top,) = torch.autograd.grad(loss, top_output)  # (1, T, D*H)
     outputs_numpy = [_as_numpy(out) for out in outputs]

@@ -7,6 +7,10 @@ probe every layer's outputs, which the exact reconstruction of the internals nee
 
 Real-valued inputs enter the first layer as they are and characters enter one-hot:
 a linear layer in front would only multiply W_ih by another matrix.
+
+The head reads every step's output (readout "steps": next-step tasks, the adding problem, copy) or,
+for a sequence classifier (readout "final"), the final state of each direction once: the forward
+direction's output at the last step and the backward direction's at t = 0, concatenated.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from torch import nn
 from lstm_viz.core.config import RunConfig, chrono_t_max
 
 RECURRENT_MODULES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+READOUTS = ("steps", "final")
 GATE_NAMES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n"), "rnn": ("h",)}
 
 
@@ -30,8 +35,13 @@ class OneHot(nn.Module):
 
 
 class SequenceModel(nn.Module):
-    def __init__(self, config: RunConfig, input_size: int, output_size: int, vocab_size: int = 0) -> None:
+    def __init__(
+        self, config: RunConfig, input_size: int, output_size: int, vocab_size: int = 0, readout: str = "steps"
+    ) -> None:
         super().__init__()
+        if readout not in READOUTS:
+            raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
+        self.readout = readout
         self.cell = config.cell
         self.hidden_size = config.hidden
         self.directions = 2 if config.bidirectional else 1
@@ -77,7 +87,21 @@ class SequenceModel(nn.Module):
             layer_input, layer_state = layer(layer_input, None if state is None else state[index])  # (B, T, D*H)
             layer_outputs.append(layer_input)
             final_state.append(layer_state)
-        return self.head(layer_input), final_state, layer_outputs  # (B, T, O)
+        return self.read_out(layer_input), final_state, layer_outputs  # (B, T, O), or (B, 1, O) for "final"
+
+    def read_out(self, top_outputs: torch.Tensor) -> torch.Tensor:
+        """The head on the top layer's outputs (B, T, D*H): (B, T, O) per step, or (B, 1, O) from the final states."""
+        if self.readout == "final":
+            top_outputs = final_states(top_outputs, self.hidden_size)  # (B, 1, D*H)
+        return self.head(top_outputs)
+
+
+def final_states(top_outputs: torch.Tensor, hidden_size: int) -> torch.Tensor:
+    """(B, T, D*H) -> (B, 1, D*H): each direction's final state, the forward direction's at the last step and
+    the backward direction's (which reads the sequence from its end) at t = 0."""
+    forward = top_outputs[:, -1:, :hidden_size]  # (B, 1, H)
+    backward = top_outputs[:, :1, hidden_size:]  # (B, 1, H) or (B, 1, 0) with one direction
+    return torch.cat([forward, backward], dim=-1)  # (B, 1, D*H)
 
 
 def lstm_gate_biases(forget_bias: float | str, hidden: int) -> list[tuple[slice, torch.Tensor]]:
@@ -99,4 +123,5 @@ def build_model(config: RunConfig, task) -> SequenceModel:
     """A model for `task`, initialised deterministically from config.seed."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        return SequenceModel(config, task.input_size, task.output_size, task.vocab_size)
+        readout = getattr(task, "readout", "steps")  # test stand-ins of a task may have no readout
+        return SequenceModel(config, task.input_size, task.output_size, task.vocab_size, readout)

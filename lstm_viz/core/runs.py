@@ -4,7 +4,7 @@
                     (it loads as a preset: lstm-viz train --preset DIR/config.json)
     metrics.csv     one row per step: trainer.METRIC_COLUMNS + per-block gradient norms
     summary.json    steps, final_loss, baseline_loss, baseline_name, no_input_loss, probe_loss, diverged,
-                    diverged_at_step, steps_per_s
+                    diverged_at_step, steps_per_s, test_accuracy (of the final weights; null without a test set)
     checkpoint.pt   Trainer.checkpoint(); loads with torch.load(..., weights_only=True)
     trace.npz       the final probe, Trace.arrays(): each state/gradient (layers, directions, T, H)
 
@@ -171,6 +171,7 @@ def summary(trainer: Trainer, trace: Trace | None, steps_per_s: float) -> dict:
         "diverged": trainer.diverged_at_step is not None,
         "diverged_at_step": trainer.diverged_at_step,
         "steps_per_s": round(float(steps_per_s), 2),
+        "test_accuracy": _finite_or_none(trainer.evaluate().get("test_accuracy")),  # digits: the held-out images
     }
 
 

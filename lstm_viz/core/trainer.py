@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 METRIC_COLUMNS = ("step", "loss", "grad_norm", "grad_norm_clipped", "clipped")
 VIEW_INTERVAL_S = 0.5  # rollouts and samples cost more than the probe and change slowly
+# A task with held-out figures (Task.metric_columns: digits' test accuracy) is evaluated on step 1 and every this
+# many steps: by steps, not seconds, so that metrics.csv is the same for the same seed (~3% of a digits run's time).
+EVALUATE_EVERY_STEPS = 50
 LIVE_SETTINGS = ("clip", "lr", "momentum", "temperature", "steps")  # applied without a new model
 CHECKPOINT_FORMAT = "lstm_viz-checkpoint-1"
 ARCHITECTURE_SETTINGS = ("task", "text", "cell", "hidden", "layers", "bidirectional", "optimizer")
@@ -108,7 +111,9 @@ class Trainer:
             parameter.grad = torch.zeros_like(parameter)
         self._last_finite = [p.detach().clone() for p in self.parameters]
         self.block_names, self._grad_blocks = self._gradient_blocks()
-        self.metrics = MetricsLog(METRIC_COLUMNS + self.block_names)
+        # The task's own figures (NaN on steps not evaluated) come after the fixed columns, before the blocks.
+        self.metrics = MetricsLog(METRIC_COLUMNS + self.task.metric_columns + self.block_names)
+        self._evaluation: dict = {}  # the task's last evaluate(), with "evaluated_at_step": for the task view
         self._started = time.perf_counter()
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=4096)
         self._view: dict = {}
@@ -177,8 +182,13 @@ class Trainer:
         self.step_count += 1
         if not finite and self.diverged_at_step is None:
             self.diverged_at_step = self.step_count
+        task_figures = [float("nan")] * len(self.task.metric_columns)
+        if task_figures and (self.step_count == 1 or self.step_count % EVALUATE_EVERY_STEPS == 0):
+            evaluation = self.evaluate()
+            task_figures = [float(evaluation[name]) for name in self.task.metric_columns]
         self.metrics.append(
-            [self.step_count, loss_value, grad_norm, grad_norm_clipped, float(clipped), *block_norms.tolist()]
+            [self.step_count, loss_value, grad_norm, grad_norm_clipped, float(clipped), *task_figures]
+            + block_norms.tolist()
         )
         self._rate_window.append((time.perf_counter(), self.step_count))
         if self.run_writer is not None:
@@ -209,6 +219,15 @@ class Trainer:
         names = tuple(name for name, _, _ in blocks) + ("head.weight", "head.bias")
         head = self.model.head
         return names, [parameter.grad[rows] for _, parameter, rows in blocks] + [head.weight.grad, head.bias.grad]
+
+    def evaluate(self) -> dict:
+        """The task's held-out figures of the model now (Task.evaluate), kept for the task view; {} for a task
+        without them."""
+        if not self.task.metric_columns:
+            return {}
+        with torch.no_grad():
+            self._evaluation = {**self.task.evaluate(self.model), "evaluated_at_step": self.step_count}
+        return self._evaluation
 
     # ---- the run directory ---------------------------------------------------------
     def record_to(self, run_dir, history_mb: float | None = None, name: str = "", event: str = "") -> RunWriter:
@@ -273,6 +292,12 @@ class Trainer:
                 view = self.task.view(self.model, probe_outputs, self.config.temperature, self.sample_generator)
             self._view = {key: frozen_array(v) if isinstance(v, np.ndarray) else v for key, v in view.items()}
             self._view_time = time.perf_counter()
+        if self.task.metric_columns and not self._evaluation and with_view and trace is not None:
+            self.evaluate()  # before the first step, or after new weights: nothing to show yet
+        view = {
+            **self._view,
+            **{key: frozen_array(v) if isinstance(v, np.ndarray) else v for key, v in self._evaluation.items()},
+        }
         return Snapshot(
             step=self.step_count,
             config=self.config,
@@ -283,7 +308,7 @@ class Trainer:
             no_input_loss=self.task.no_input_loss,
             steps_per_s=self.steps_per_s,
             trace=trace,
-            view=self._view,
+            view=view,
             diverged_at_step=self.diverged_at_step,
             message=message,
         )
@@ -327,6 +352,7 @@ class Trainer:
         self.model.load_state_dict(state_dict)
         torch._foreach_copy_(self._last_finite, [p.detach() for p in self.parameters])
         self.step_count = step
+        self._evaluation = {}  # of the weights before
         if metrics is not None:
             self.metrics.load_columns(metrics)
 
@@ -372,6 +398,8 @@ def make_prober(spec: dict):
         with torch.no_grad():
             probe_outputs = torch.from_numpy(np.array(trace.probe_output))[None]  # (1, T, O)
             view = task.view(model, probe_outputs, (settings or config).temperature, generator)
+            if task.metric_columns:  # what the live view shows of the evaluation, for these weights
+                view.update(task.evaluate(model), evaluated_at_step=step)
         return trace, view
 
     return probe

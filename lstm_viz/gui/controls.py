@@ -52,6 +52,7 @@ TASK_LABELS = {
     "chars": "chars: next character",
     "adding": "adding problem",
     "copy": "copy: repeat 10 symbols",
+    "digits": "digits: classify row by row",
 }
 CELL_LABELS = {"lstm": "LSTM", "gru": "GRU", "rnn": "vanilla RNN"}
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD (momentum)", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
@@ -64,6 +65,7 @@ SEQ_LEN_TIP = (
     "Timesteps per sequence (and in the probe the panels show); for the copy task its gap T (sequences are T + 20 "
     "long). " + RESET_TIP
 )
+NO_SEQ_LEN_TIP = "The digits are 8 rows of 8 pixels: always 8 timesteps."
 FORGET_BIAS_TIP = (
     "LSTM gate biases at init. Constant: the forget gate's bias (1 or more keeps memories early on). "
     "Chrono (Tallec & Ollivier 2018): each unit's forget bias is log u, u ~ U(1, T_max − 1), and its input "
@@ -73,7 +75,7 @@ FORGET_BIAS_TIP = (
 BIDIRECTIONAL_TIP = "A second direction reads the sequence backwards. " + RESET_TIP
 NO_BIDIRECTIONAL_TIP = (
     "Off for next-step tasks (sine, chars): the target at t is the input at t+1, which a backward direction "
-    "would already have read. The adding problem and copy can use it."
+    "would already have read. The adding problem, copy and digits can use it."
 )
 
 
@@ -409,6 +411,8 @@ class ControlsPanel(QWidget):
         for widget in (self.forget_bias_kind, self.forget_bias):
             widget.setEnabled(config.cell == "lstm")
         self.clip_threshold.setEnabled(config.clip.mode != "off")
+        self.seq_len.setEnabled(config.task != "digits")
+        self.seq_len.setToolTip(SEQ_LEN_TIP if config.task != "digits" else NO_SEQ_LEN_TIP)
         self.layer.setEnabled(config.layers > 1)
         self.direction.setEnabled(config.bidirectional)
         bidirectional_allowed = config.task not in NEXT_STEP_TASKS

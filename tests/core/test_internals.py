@@ -95,7 +95,9 @@ def unrolled_reference(model, task):
             direction_outputs.append(torch.stack(outputs))  # (T, H)
         layer_input = torch.cat(direction_outputs, dim=1)  # (T, D*H)
     head_weight, head_bias = model.head.weight.detach().double(), model.head.bias.detach().double()
-    outputs = layer_input @ head_weight.T + head_bias  # (T, O)
+    if model.readout == "final":  # a classifier: the forward direction's last output, the backward one's first
+        layer_input = torch.cat([layer_input[-1:, :hidden_size], layer_input[:1, hidden_size:]], dim=1)  # (1, D*H)
+    outputs = layer_input @ head_weight.T + head_bias  # (T, O), or (1, O)
     loss = task.loss(outputs[None], targets.double() if targets.is_floating_point() else targets)
     loss.backward()
     return loss, hidden_at, cell_at
@@ -205,8 +207,10 @@ def test_trace_is_an_immutable_copy():
         RunConfig(task="chars", text="hihello", seq_len=6, hidden=5, layers=2),
         RunConfig(task="adding", seq_len=12, hidden=5, bidirectional=True),
         RunConfig(task="copy", seq_len=3, hidden=5, layers=2, bidirectional=True),
+        RunConfig(task="digits", hidden=5, layers=2, bidirectional=True),
+        RunConfig(task="digits", hidden=5),
     ],
-    ids=["sine-mse", "hihello-cross-entropy", "adding-last-step", "copy"],
+    ids=["sine-mse", "hihello-cross-entropy", "adding-last-step", "copy", "digits-final-states", "digits-forward"],
 )
 def test_gradients_equal_autograd_on_each_tasks_loss(config):
     from lstm_viz.core.tasks import make_task
@@ -239,12 +243,12 @@ def test_a_model_whose_gradients_overflow_is_probed_without_warnings():
     assert np.isfinite(trace["update_gate"]).all() and np.abs(trace["hidden"][0, 0] - output[0].numpy()).max() < 1e-5
 
 
-NEW_PRESETS = ("copy-20", "copy-20-rnn", "copy-100", "adding-200", "chrono-adding-200")
+NEW_PRESETS = ("digits", "copy-20", "copy-20-rnn", "copy-100", "adding-200", "chrono-adding-200")
 
 
 @pytest.mark.parametrize("preset", NEW_PRESETS)
 def test_the_internals_of_issue_15s_presets_equal_the_fused_module_and_autograd(preset):
-    """Each preset's own model (cell, layers, directions, units, forget bias) after 10
+    """Each preset's own model (cell, layers, directions, units, forget bias; the classifier's readout) after 10
     training steps: the top layer's h_t equals the fused module's output, the gradients through time a float64
     unrolled replay's."""
     from lstm_viz.core.config import load_preset

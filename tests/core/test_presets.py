@@ -11,7 +11,7 @@ from lstm_viz.core.config import PRESET_DIR, load_preset, preset_names
 from lstm_viz.core.trainer import Trainer
 
 SHIPPED = ("sine", "hihello", "names", "adding-100", "adding-100-rnn", "exploding", "adding-200", "chrono-adding-200")
-SHIPPED += ("copy-20", "copy-20-rnn", "copy-100")
+SHIPPED += ("copy-20", "copy-20-rnn", "copy-100", "digits")
 
 
 def preset_json(name: str) -> dict:

@@ -1,4 +1,4 @@
-"""Tasks: sine prediction, character models, the adding problem, the copy task."""
+"""Tasks: sine prediction, character models, the adding problem, the copy task, digits classification."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ def make_task(config: RunConfig) -> Task:
         from lstm_viz.core.tasks.copy import CopyTask
 
         return CopyTask(config)
+    if config.task == "digits":
+        from lstm_viz.core.tasks.digits import DigitsTask
+
+        return DigitsTask(config)
     from lstm_viz.core.tasks.adding import AddingTask
 
     return AddingTask(config)

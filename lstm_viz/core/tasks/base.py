@@ -27,6 +27,11 @@ class Task(ABC):
     # Loss of the best predictor that sees no input either (the targets' frequencies), where the task
     # has one apart from the baseline; drawn as a fainter second line labelled "no input".
     no_input_loss: float | None = None
+    # What the model's head reads: "steps", every step's output (outputs (B, T, O)); "final", the final state of
+    # each direction once (a sequence classifier: outputs (B, 1, O)), see models.SequenceModel.
+    readout: str = "steps"
+    # Columns of metrics.csv that evaluate() fills (NaN on the steps it does not run), e.g. ("test_accuracy",).
+    metric_columns: tuple[str, ...] = ()
 
     @abstractmethod
     def make_batch(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -42,6 +47,10 @@ class Task(ABC):
 
     def view(self, model, probe_outputs: torch.Tensor, temperature: float, generator: torch.Generator) -> dict:
         """Extra task-specific numpy data for the task panel (rollout, samples...)."""
+        return {}
+
+    def evaluate(self, model) -> dict[str, float]:
+        """Held-out figures of the model, one per metric_columns name (the trainer calls it every few steps)."""
         return {}
 
     def labels(self, probe_inputs: torch.Tensor) -> list[str] | None:

@@ -9,6 +9,8 @@ adding: the input values with the two marked ones highlighted, the net's output 
 copy:   the probability the net gives the right output at each step (blank, then the 10 symbols after
         the delimiter ▶), the selected unit's h_t (and tanh c_t) under the inputs, and the probe's input,
         target and output (argmax) symbols under each other, each output green if right, red if not.
+digits: the probe image, its rows lit in turn in the order the directions read them (one row per
+        timestep), the class probabilities, and the test set's confusion matrix (every evaluation).
 own:    a run recorded from your own module (lstm_viz.Recorder): what its probe_output= gave, over t
         if it is per timestep (T, O), else as numbers; without probe_output the dock is hidden.
 """
@@ -36,18 +38,22 @@ from lstm_viz.gui.panels.plots import (
     VERMILLION,
     YELLOW,
     BoldCurve,
+    Plot,
     TimePlot,
     coloured,
+    tick_font,
 )
 
 DASHED = QtCore.Qt.PenStyle.DashLine
 
 
-TEXT_LINES = {"sine": 2, "adding": 3, "chars": 4, "copy": 5, OWN_TASK: 2}  # fixed height, in lines
+TEXT_LINES = {"sine": 2, "adding": 3, "chars": 4, "copy": 5, "digits": 3, OWN_TASK: 2}  # fixed height, in lines
 TEXT_MARGINS = (8, 4, 8, 4)  # left, top, right, bottom
 NEWLINE = coloured("⏎", GREY)  # a sample's newlines, as the probe's axis shows them: no line breaks
 OWN_COLOURS = (SKY, ORANGE, GREEN, YELLOW, BLUE, VERMILLION)  # the first outputs of a recorded module, over t
-RIGHT, WRONG = GREEN, VERMILLION  # a copied symbol
+RIGHT, WRONG = GREEN, VERMILLION  # a copied symbol, a class
+SWEEP_MS = 600  # digits: the lit row moves on to the next timestep this often
+CLASSES = 10
 
 
 def copy_rows(trace) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -156,6 +162,8 @@ class TaskViewPanel(TracePanel):
         # copy: the probabilities of chars, and the delimiter
         self.delimiter_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(ORANGE, width=1, style=DASHED))
         self.time_plot.addItem(self.delimiter_line, ignoreBounds=True)
+        # digits: their own plots
+        self._build_digits()
         # own
         self.own_curves = [self._add(BoldCurve(colour)) for colour in OWN_COLOURS]
         self._own_dock_hidden = False
@@ -183,6 +191,7 @@ class TaskViewPanel(TracePanel):
                        self.target_line],
             "chars": [self.probability_curve, self.probability_points],
             "copy": [self.probability_curve, self.probability_points, self.delimiter_line],
+            "digits": [],
             OWN_TASK: self.own_curves,
         }  # fmt: skip
 
@@ -201,6 +210,13 @@ class TaskViewPanel(TracePanel):
                 item.setVisible(any(item is other for other in shown))
         self.graphics.ci.clear()
         self.text.set_lines(TEXT_LINES[task])
+        if task == "digits":
+            for column, plot in enumerate((self.digit_plot, self.class_plot, self.confusion_plot)):
+                self.graphics.addItem(plot, row=0, col=column)
+            self.graphics.ci.layout.setColumnStretchFactor(1, 2)  # the image and the matrix keep their aspect
+            self.sweep.start()
+            return
+        self.sweep.stop()
         self.graphics.addItem(self.time_plot, row=0, col=0)
         self.time_plot.show_x_values(task not in ("chars", "copy"))
         if task in ("chars", "copy"):
@@ -216,7 +232,7 @@ class TaskViewPanel(TracePanel):
 
     def draw(self) -> None:
         draws = {"sine": self._draw_sine, "chars": self._draw_chars, "adding": self._draw_adding}
-        draws.update({"copy": self._draw_copy, OWN_TASK: self._draw_own})
+        draws.update({"copy": self._draw_copy, "digits": self._draw_digits, OWN_TASK: self._draw_own})
         draws[self.kind]()
         self.time_plot.show_timesteps(len(self.trace.probe_input), self.trace.labels)
         self.time_plot.settle()
@@ -340,6 +356,138 @@ class TaskViewPanel(TracePanel):
             sequences = view["sequences"]
             copied = f" · {coloured(f'{share:.0f}%', GREEN)} of the symbols right ({sequences} new sequences)"
         self._set_text(f"{table}{self._loss_text('')}{copied}")  # the rows first: a narrow dock scrolls the rest
+
+    def _build_digits(self) -> None:
+        """The digits view's three plots: the probe image, the class probabilities, the confusion matrix."""
+        # Narrow value axes without labels (the titles say what the axes are): three plots share a dock's width.
+        self.digit_plot = Plot("", colorbar_space=False, grid=False)
+        self.digit_image = pg.ImageItem(axisOrder="row-major")
+        paper = pg.ColorMap([0.0, 1.0], [(48, 48, 48), (255, 255, 255)])  # dark grey, not black: the image's edge shows
+        self.digit_image.setLookupTable(paper.getLookupTable(nPts=256))
+        self.digit_image.setLevels((0.0, 1.0))
+        self.digit_plot.addItem(self.digit_image)
+        self.digit_rows = []  # the row each direction reads at the swept timestep: forward, backward
+        for colour in (SKY, ORANGE):
+            rectangle = QtWidgets.QGraphicsRectItem(-0.5, -0.5, 8, 1)
+            rectangle.setPen(pg.mkPen(colour, width=3))
+            self.digit_plot.addItem(rectangle, ignoreBounds=True)
+            self.digit_rows.append(rectangle)
+        self.sweep_timestep = 0
+        self.sweep = QtCore.QTimer(self)
+        self.sweep.setInterval(SWEEP_MS)
+        self.sweep.timeout.connect(self._advance_sweep)
+
+        self.class_plot = Plot("", bottom="class", colorbar_space=False)
+        self.class_bars = pg.BarGraphItem(x=np.arange(CLASSES), height=np.zeros(CLASSES), width=0.7, brush=SKY)
+        self.class_plot.addItem(self.class_bars)
+        self.class_plot.enableAutoRange(False)
+        self.class_plot.setYRange(0, 1, padding=0.02)
+        self.class_plot.setXRange(-0.6, CLASSES - 0.4, padding=0)
+
+        self.confusion_plot = Plot("", bottom="predicted", colorbar_space=False, grid=False)
+        self.confusion_image = pg.ImageItem(axisOrder="row-major")
+        self.confusion_image.setLookupTable(pg.colormap.get("viridis").getLookupTable(nPts=256))
+        self.confusion_plot.addItem(self.confusion_image)
+        self.confusion_counts = []
+        for true_class in range(CLASSES):
+            for predicted in range(CLASSES):
+                count = pg.TextItem("", color="w", anchor=(0.5, 0.5))
+                count.setFont(tick_font(8))
+                count.setPos(predicted, true_class)
+                self.confusion_plot.addItem(count, ignoreBounds=True)
+                self.confusion_counts.append(count)
+        self._confusion_shown = None
+        self.confusion_plot.vb.sigResized.connect(self._size_counts)
+        for plot in (self.digit_plot, self.confusion_plot):
+            plot.invertY(True)
+            plot.setAspectLocked(True)
+            plot.enableAutoRange(False)
+        self.digit_plot.setRange(xRange=(-0.5, 7.5), yRange=(-0.5, 7.5), padding=0.02)
+        self.confusion_plot.setRange(xRange=(-0.5, 9.5), yRange=(-0.5, 9.5), padding=0.02)
+        ticks = [[(value, str(value)) for value in range(CLASSES)]]
+        for plot in (self.class_plot, self.confusion_plot):
+            plot.getAxis("bottom").setTicks(ticks)
+        self.confusion_plot.getAxis("left").setTicks(ticks)
+        self.digit_plot.getAxis("left").setTicks([[(row, str(row)) for row in range(8)]])
+        for plot, width in ((self.digit_plot, 20), (self.class_plot, 30), (self.confusion_plot, 20)):
+            plot.getAxis("left").setWidth(width)
+        self.digit_plot.getAxis("bottom").setTicks([[(column, "") for column in range(8)]])
+
+    def _advance_sweep(self) -> None:
+        if self.kind == "digits" and self.snapshot is not None:
+            self.sweep_timestep = (self.sweep_timestep + 1) % len(self.snapshot.trace.probe_input)
+            self._place_sweep()
+
+    def _place_sweep(self) -> None:
+        """Light the row the forward direction reads at the swept timestep (and the backward one's)."""
+        rows = len(self.snapshot.trace.probe_input)
+        timestep = self.sweep_timestep % rows
+        directions = self.snapshot.trace["hidden"].shape[1]
+        for direction, rectangle in enumerate(self.digit_rows):
+            row = rows - 1 - timestep if direction else timestep
+            rectangle.setRect(-0.5, row - 0.5, self.snapshot.trace.probe_input.shape[1], 1)
+            rectangle.setVisible(direction < directions)
+
+    def _draw_digits(self) -> None:
+        snapshot = self.snapshot
+        trace, view = snapshot.trace, snapshot.view
+        image = np.asarray(trace.probe_input, dtype=np.float32)  # (8 rows, 8 columns)
+        self.digit_image.setImage(image, autoLevels=False)
+        self.digit_image.setRect(QtCore.QRectF(-0.5, -0.5, image.shape[1], image.shape[0]))
+        self._place_sweep()
+        true_class = int(np.asarray(trace.probe_target).reshape(-1)[0])
+        logits = np.asarray(trace.probe_output, dtype=np.float64).reshape(-1)  # (10,)
+        probabilities = np.exp(logits - logits.max())
+        probabilities /= probabilities.sum()
+        predicted = int(probabilities.argmax())
+        brushes = [pg.mkBrush(GREY)] * CLASSES
+        brushes[true_class] = pg.mkBrush(RIGHT if predicted == true_class else YELLOW)
+        if predicted != true_class:
+            brushes[predicted] = pg.mkBrush(WRONG)
+        self.class_bars.setOpts(height=probabilities, brushes=brushes)
+        right = predicted == true_class
+        verdict = coloured("right", RIGHT) if right else coloured(f"predicted {predicted}", WRONG)
+        shown_class = coloured(str(true_class), RIGHT if right else YELLOW)
+        self.class_plot.set_title(f"p(class): a {shown_class}, {verdict}")
+        directions = trace["hidden"].shape[1]
+        arrows = coloured("→", SKY) + (" " + coloured("←", ORANGE) if directions > 1 else "")
+        self.digit_plot.set_title(f"row t {arrows}")
+        accuracy = coloured("not evaluated yet", GREY)
+        if "confusion" in view:
+            self._draw_confusion(np.asarray(view["confusion"]))
+            test_accuracy, majority = 100 * float(view["test_accuracy"]), 100 * float(view["majority_accuracy"])
+            accuracy = (
+                f"test accuracy {coloured(f'{test_accuracy:.1f}%', GREEN)} at step {view['evaluated_at_step']}"
+                f" (always the majority class: {majority:.1f}%)"
+            )
+        self._set_text(
+            f"{accuracy}<br>{coloured('probe', GREY)}: a {true_class}, p = {probabilities[true_class]:.3f};"
+            f" predicted {predicted} (p = {probabilities[predicted]:.3f}) · {self._loss_text('no-input')}"
+        )
+
+    def _draw_confusion(self, confusion: np.ndarray) -> None:
+        """The (10, 10) counts of the test set, true class by row; drawn again only when they change."""
+        if self._confusion_shown is not None and np.array_equal(confusion, self._confusion_shown):
+            return
+        self._confusion_shown = confusion.copy()
+        per_class = confusion.sum(axis=1, keepdims=True)  # (10, 1) test images of each class
+        shares = confusion / np.maximum(per_class, 1)  # (10, 10): each row sums to 1
+        self.confusion_image.setImage(shares.astype(np.float32), levels=(0.0, 1.0))
+        self.confusion_image.setRect(QtCore.QRectF(-0.5, -0.5, CLASSES, CLASSES))
+        for count, value, share in zip(self.confusion_counts, confusion.reshape(-1), shares.reshape(-1), strict=True):
+            count.setText(str(int(value)) if value else "")
+            count.setColor("k" if share > 0.6 else "w")
+        self.confusion_plot.set_title("true × predicted")
+        self._size_counts()
+
+    def _size_counts(self) -> None:
+        """The confusion counts in a font that fits a cell, or none where cells are too small for two digits."""
+        cell_pixels = min(self.confusion_plot.vb.width(), self.confusion_plot.vb.height()) / CLASSES
+        points = int(min(10, cell_pixels * 0.45))
+        for count in self.confusion_counts:
+            count.setVisible(points >= 6)
+            if points >= 6 and count.textItem.font().pointSize() != points:
+                count.setFont(tick_font(points))
 
     def _draw_own(self) -> None:
         """A recorded module's probe output: (T, O) as curves over t (the first few), anything else as numbers."""

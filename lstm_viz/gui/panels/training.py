@@ -241,7 +241,15 @@ class TrainingPanel(Panel):
         self._drawn = None  # (rows, last step, block names) on the curves
         self._last_row = None  # (rows, step, loss) of the last row drawn: is the next snapshot the same run?
 
-        self.plots = (self.loss_plot, self.grad_plot, self.block_plot)
+        # A task with a test set (digits): its accuracy every few steps, under the loss; laid out only for such a task.
+        self.accuracy_plot = Plot("")  # in percent; its title says what it is (a short plot has no room for a label)
+        self.accuracy_curve = self.accuracy_plot.plot(
+            pen=pg.mkPen(GREEN, width=1.5), symbol="o", symbolSize=4, symbolPen=None, symbolBrush=pg.mkBrush(GREEN)
+        )
+        self.accuracy_plot.getAxis("left").setTickSpacing(50, 10)  # a short plot: 0, 50, 100 and 10s where room
+        self._accuracy_shown: bool | None = None
+
+        self.plots = (self.loss_plot, self.accuracy_plot, self.grad_plot, self.block_plot)
         # The recorded step shown (not live) and the run's events: created once, moved and set in place.
         self.cursors = [pg.InfiniteLine(angle=90, pen=pg.mkPen(CURSOR_COLOUR, width=1.5)) for _ in self.plots]
         self.cursors[0].label = pg.InfLineLabel(
@@ -253,16 +261,26 @@ class TrainingPanel(Panel):
             plot.addItem(marks, ignoreBounds=True)
             plot.addItem(cursor, ignoreBounds=True)
             cursor.hide()
-        for row, plot in enumerate(self.plots):
+        for plot in self.plots:
             if plot is not self.loss_plot:
                 plot.setXLink(self.loss_plot)
             if plot is not self.block_plot:
                 plot.hideAxis("bottom")  # the lowest plot's axis shows the steps; room for the curves
-            self.graphics.addItem(plot, row=row, col=0)
             plot.vb.min_span[0] = MIN_STEP_SPAN
-        self.graphics.ci.layout.setRowStretchFactor(0, 3)  # the loss matters most: 3/7 of the height
-        for row in (1, 2):
-            self.graphics.ci.layout.setRowStretchFactor(row, 2)
+        self._show_accuracy(False)
+
+    def _show_accuracy(self, shown: bool) -> None:
+        """Lay the plots out one under the other, the test accuracy's under the loss if `shown`."""
+        if shown == self._accuracy_shown:
+            return
+        self._accuracy_shown = shown
+        self.graphics.ci.clear()
+        layout = self.graphics.ci.layout
+        for row, plot in enumerate(plot for plot in self.plots if shown or plot is not self.accuracy_plot):
+            self.graphics.addItem(plot, row=row, col=0)
+            layout.setRowStretchFactor(row, 3 if plot is self.loss_plot else 2)  # the loss matters most
+        if not shown:
+            layout.setRowStretchFactor(len(self.plots) - 1, 0)
 
     def update_snapshot(self, snapshot: Snapshot) -> None:
         metrics = snapshot.metrics
@@ -292,6 +310,7 @@ class TrainingPanel(Panel):
             for group, curve in self.block_curves.items():
                 curve.setData(steps, logs[group])
 
+        self._draw_accuracy(metrics)
         baseline, no_input = snapshot.baseline_loss, snapshot.no_input_loss
         has_baseline = _place_on_log_axis(self.baseline_line, baseline)
         has_no_input = _place_on_log_axis(self.no_input_line, no_input)
@@ -319,6 +338,18 @@ class TrainingPanel(Panel):
             if new_run:  # after a reset, a new model or a loaded checkpoint: fit the axes to this run, not the last
                 plot.vb.forget((0, MIN_STEP_SPAN), EMPTY_LOG_RANGE)
             plot.settle()
+
+    def _draw_accuracy(self, metrics: dict[str, np.ndarray]) -> None:
+        """The test accuracy at the steps it was measured (a metrics column, NaN on the other steps), if any."""
+        accuracy = metrics.get("test_accuracy")
+        self._show_accuracy(accuracy is not None)
+        if accuracy is None:
+            return
+        measured = np.isfinite(accuracy)  # (N,)
+        steps, percent = metrics["step"][measured], 100 * accuracy[measured]
+        self.accuracy_curve.setData(steps, percent)
+        last = f": {coloured(f'{percent[-1]:.1f}%', GREEN)} at step {steps[-1]:.0f}" if len(steps) else ""
+        self.accuracy_plot.set_title(f"test accuracy{last}")
 
     def _continues_run(self, metrics: dict[str, np.ndarray]) -> bool:
         """Whether `metrics` go on from the rows drawn last (the last of them is still there, the same),

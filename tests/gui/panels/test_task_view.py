@@ -139,3 +139,28 @@ def test_copy_shows_the_right_outputs_probability_and_input_target_output_colour
     for cell, t in zip(outputs[11:], range(15, 26), strict=True):  # the delimiter's step, then the 10 outputs
         assert cell == ("·" if predicted[t] == 0 else str(predicted[t]), RIGHT if predicted[t] == targets[t] else WRONG)
     assert "·×5" in panel.text.toPlainText() and "of the symbols right" in panel.text.toPlainText()
+
+
+def test_digits_shows_the_probe_image_its_rows_in_reading_order_the_class_probabilities_and_the_confusion(
+    panel, make_snapshot
+):
+    snapshot = make_snapshot(task="digits", bidirectional=True, steps=5)
+    panel.update_snapshot(snapshot)
+    trace, view = snapshot.trace, snapshot.view
+    assert set(panel.graphics.ci.items) == {panel.digit_plot, panel.class_plot, panel.confusion_plot}
+    assert np.array_equal(panel.digit_image.image, trace.probe_input)  # (8 rows, 8 pixels), row 0 at the top
+    probabilities = torch.softmax(torch.from_numpy(np.array(trace.probe_output[0], dtype=np.float64)), dim=0)
+    assert np.allclose(panel.class_bars.opts["height"], probabilities.numpy())
+    confusion = view["confusion"]
+    shares = confusion / confusion.sum(axis=1, keepdims=True)
+    assert np.allclose(panel.confusion_image.image, shares)
+    assert [item.toPlainText() for item in panel.confusion_counts] == [str(v) if v else "" for v in confusion.ravel()]
+    assert f"{100 * view['test_accuracy']:.1f}%" in panel.text.text()
+    # The lit rows: at timestep t the forward direction reads row t, the backward one row 7 - t.
+    panel.sweep_timestep = 2
+    panel._place_sweep()
+    forward, backward = panel.digit_rows
+    assert forward.rect().center().y() == 2 and backward.rect().center().y() == 5 and backward.isVisible()
+    assert panel.sweep.isActive()
+    panel.update_snapshot(make_snapshot(task="sine"))  # another task: the digits plots go, the sweep stops
+    assert set(panel.graphics.ci.items) == {panel.time_plot} and not panel.sweep.isActive()

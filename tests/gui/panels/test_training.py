@@ -178,3 +178,20 @@ def test_cursor_and_event_marks_are_set_in_place(panel, make_snapshot):
     assert panel.cursors == cursors and panel.event_marks == marks  # the same items, moved and set anew
     assert event_label("change", "temperature 1 → 0.5") == "temperature" and event_label("load", "x.pt") == "load"
     panel.grab()  # the marks paint without a Qt warning
+
+
+def test_a_task_with_a_test_set_gets_a_test_accuracy_plot_under_the_loss(panel, make_snapshot):
+    plain = set(panel.graphics.ci.items)
+    assert panel.accuracy_plot not in plain
+    snapshot = make_snapshot(task="digits", steps=51)
+    panel.update_snapshot(snapshot)
+    accuracy, steps = snapshot.metrics["test_accuracy"], snapshot.metrics["step"]
+    measured = np.isfinite(accuracy)
+    assert steps[measured].tolist() == [1, 50]
+    assert np.array_equal(panel.accuracy_curve.xData, steps[measured])
+    assert np.allclose(panel.accuracy_curve.yData, 100 * accuracy[measured])  # percent
+    assert f"{100 * accuracy[measured][-1]:.1f}%" in panel.accuracy_plot.titleLabel.text
+    assert set(panel.graphics.ci.items) == plain | {panel.accuracy_plot}
+    assert panel.graphics.ci.items[panel.accuracy_plot] == [(1, 0)]  # right under the loss
+    panel.update_snapshot(make_snapshot(task="sine"))
+    assert set(panel.graphics.ci.items) == plain
