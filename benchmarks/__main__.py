@@ -36,6 +36,7 @@ TARGETS = {
     "scrub_fps": (">=", 20.0, "records drawn per s while the timeline asks for the next one at every frame, names"),
     "open_s": ("<=", 1.0, "wall s from open_run on a 2000-record run (20k steps) to its first frame, Qt up"),
     "rss_growth_mb": ("<=", 50.0, "RSS growth over training steps (see details.gui.rss.steps), window drawing"),
+    "window_rss_mb_1m": ("<=", 50.0, "RSS growth of the sine window fed 1M steps of metrics, a frame drawn every 10k"),
 }
 
 

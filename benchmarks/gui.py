@@ -7,7 +7,8 @@ In this process, offscreen, at H=128, T=200 with every panel:
   back to back with the app's timer stopped, while the worker trains;
 - gui_stall_p99_ms: p99 lateness of a 10 ms timer in the GUI thread while the window trains and
   draws as it normally does (and, in the details, while it draws at 30 fps).
-In fresh processes: startup_s (process start to the first drawn frame) and rss_growth_mb.
+In fresh processes: startup_s (process start to the first drawn frame), rss_growth_mb and window_rss_mb_1m
+(the window fed a million steps of metrics: a long run's history held in bounded memory).
 Everything here is wall-clock time; the load average is recorded next to each figure.
 """
 
@@ -108,6 +109,7 @@ def run(quick: bool) -> dict:
     }
     figures["startup_s"], details["startup"] = startup(runs=2 if quick else 5, screenshot_run=not quick)
     figures["rss_growth_mb"], details["rss"] = rss_growth(steps=600 if quick else 5000)
+    figures["window_rss_mb_1m"], details["rss_1m"] = window_rss_1m(rows=1_000_000)
     details["config"] = {"hidden": HIDDEN, "seq_len": SEQ_LEN, "window": WINDOW_SIZE}
     return {"figures": figures, "details": details}
 
@@ -249,17 +251,22 @@ def _children_cpu_seconds() -> float:
 
 def rss_growth(steps: int) -> tuple[float, dict]:
     """Resident memory growth of a fresh `python -m benchmarks.gui rss STEPS` (the sine preset, window drawing)."""
+    details = {"steps_requested": steps, **in_fresh_process("rss", steps)}
+    return details["growth_mb"], details
+
+
+def in_fresh_process(measurement: str, count: int) -> dict:
+    """The JSON that `python -m benchmarks.gui MEASUREMENT COUNT` prints last, offscreen."""
     environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     output = subprocess.run(
-        [sys.executable, "-m", "benchmarks.gui", "rss", str(steps)],
+        [sys.executable, "-m", "benchmarks.gui", measurement, str(count)],
         env=environment,
         check=True,
         capture_output=True,
         text=True,
         timeout=1800,
     ).stdout
-    details = {"steps_requested": steps, **json.loads(output.splitlines()[-1])}
-    return details["growth_mb"], details
+    return json.loads(output.splitlines()[-1])
 
 
 def measure_rss(steps: int) -> dict:
@@ -300,6 +307,68 @@ def measure_rss(steps: int) -> dict:
     }
 
 
+def window_rss_1m(rows: int = 1_000_000) -> tuple[float, dict]:
+    """Resident memory growth of a fresh `python -m benchmarks.gui rss-fed ROWS`: the window fed `rows` steps."""
+    details = in_fresh_process("rss-fed", rows)
+    return details["growth_mb"], details
+
+
+def measure_fed_rss(rows: int, block_rows: int = 10_000) -> dict:
+    """In this (fresh) process: the sine preset's window, its worker paused; `rows` steps of metrics appended
+    to its trainer's log in blocks (values like a run's: a falling loss with noise, random gradient norms),
+    after each block a snapshot published and drawn. Training a million real steps would take hours; what
+    the window holds and draws of them is the same. RSS before (after a few frames) and after."""
+    import psutil
+
+    from lstm_viz.core.config import load_preset
+
+    app, window = open_window(load_preset("sine"))
+    frames = []
+    window.drawn.connect(lambda: frames.append(1))
+    trainer, worker = window.worker.trainer, window.worker
+
+    def publish_and_draw() -> None:
+        drawn = len(frames)
+        worker.request_snapshot()
+        while len(frames) == drawn:
+            pump(app, 0.02)
+
+    for _ in range(3):
+        publish_and_draw()
+    process = psutil.Process()
+    rss_start, started = process.memory_info().rss, time.perf_counter()
+    generator = np.random.default_rng(0)
+    columns = trainer.metrics.columns
+    trajectory = []
+    for start in range(0, rows, block_rows):
+        steps = np.arange(start, start + block_rows) + 1.0  # (block,)
+        block = generator.random((block_rows, len(columns)))  # (block, columns)
+        block[:, columns.index("step")] = steps
+        block[:, columns.index("loss")] = np.exp(-steps / rows * 5) + 0.05 * block[:, columns.index("loss")]
+        block[:, columns.index("clipped")] = block[:, columns.index("clipped")] > 0.99
+        trainer.metrics.extend(block)
+        publish_and_draw()
+        if start % (rows // 20) == 0:
+            trajectory.append((start + block_rows, process.memory_info().rss / 2**20))
+    rss_end = process.memory_info().rss
+    window.close()
+    return {
+        "rows": rows,
+        "config": f"preset sine, metrics fed in blocks of {block_rows} rows, a frame drawn after each",
+        "rss_start_mb": rss_start / 2**20,
+        "rss_end_mb": rss_end / 2**20,
+        "growth_mb": (rss_end - rss_start) / 2**20,
+        "metrics_log_mb": trainer.metrics.nbytes / 2**20,
+        "frames_drawn": len(frames),
+        "seconds": time.perf_counter() - started,
+        "trajectory_mb": trajectory,
+        "load_average": os.getloadavg()[0],
+    }
+
+
 if __name__ == "__main__" and sys.argv[1:2] == ["rss"]:
     torch.set_num_threads(1)
     print(json.dumps(measure_rss(int(sys.argv[2]))))
+elif __name__ == "__main__" and sys.argv[1:2] == ["rss-fed"]:
+    torch.set_num_threads(1)
+    print(json.dumps(measure_fed_rss(int(sys.argv[2]))))

@@ -243,8 +243,8 @@ class RunWriter:
             return
         if not force and time.perf_counter() - self._last_flush < METRICS_FLUSH_S:
             return
-        columns = metrics.as_columns()
-        self._append("metrics.csv", _csv_rows({name: columns[name][self._metrics_written :] for name in columns}))
+        columns, unwritten = metrics.as_columns(), max(self._metrics_written - metrics.first_row, 0)
+        self._append("metrics.csv", _csv_rows({name: columns[name][unwritten:] for name in columns}))
         self._metrics_written = metrics.rows
         self._last_flush = time.perf_counter()
 
@@ -254,7 +254,8 @@ class RunWriter:
         self._append("metrics.csv", _csv_rows(columns))
 
     def rewrite_metrics(self, metrics) -> None:
-        """Replace metrics.csv by all of `metrics` (a resumed or loaded run), atomically."""
+        """Replace metrics.csv by the rows `metrics` keeps (a resumed or loaded run: all but in a run longer than
+        curves.KEEP_ROWS, whose older rows only an envelope keeps), atomically."""
         header = ",".join(self.metric_columns) + "\n"
         atomic_write_text(self.run_dir / "metrics.csv", header + _csv_rows(metrics.as_columns()))
         self._metrics_written = metrics.rows

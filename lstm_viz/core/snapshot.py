@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lstm_viz.core.config import RunConfig
+from lstm_viz.core.curves import EnvelopeView
 
 # Per-timestep quantities each cell type has, in display order.
 STATE_NAMES = {
@@ -86,3 +87,5 @@ class Snapshot:
     running: bool = False  # the worker is training continuously
     run_dir: str = ""  # the run directory this run is recorded in ("" if none): its history, for scrubbing
     no_input_loss: float | None = None  # the task's second reference line ("no input"), if it has one
+    # The steps before metrics' first row (a long run keeps its newest steps at full detail): their min-max envelope.
+    metrics_envelope: EnvelopeView | None = None

@@ -46,6 +46,7 @@ from lstm_viz.gui.worker import NOTICE_MARK, TrainingWorker, is_notice, is_warni
 FRAME_INTERVAL_MS = 30  # ≤33 frames/s, so ~30 even when a tick comes late; drawn only when a new snapshot arrived
 DRAW_SHARE = 0.9  # drawing and painting take at most this share of the GUI thread's time (costly frames are spaced out)
 DRAW_BURST_S = 0.1  # unspent drawing time saved up, at most: one slow frame (a GC pause) does not skip the next
+PACE_WINDOW_S = 10.0  # the status bar's frame rate is over the frames of this long
 MIN_SIZE = (1280, 720)
 TEXT_FILTER = "Text files (*.txt *.md *.rst *.py *.csv *.tsv *.json *.html *.tex);;All files (*)"
 NOTICE_MS = 8000  # a notice ("✓ Saved ...") hides itself after this long; an error stays until closed or replaced
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
         self._want_running = False
         self._draw_budget = 0.0  # CPU seconds the GUI thread may use: grows at DRAW_SHARE per second, frames spend it
         self._last_tick, self._last_cpu = time.perf_counter(), time.thread_time()
+        self._draw_limited_at = -float("inf")  # when a snapshot last waited for the drawing budget
 
         self.controls = ControlsPanel(config)
         self.panels = {
@@ -299,6 +301,8 @@ class MainWindow(QMainWindow):
         self._draw_budget = min(self._draw_budget + earned - spent, DRAW_BURST_S)
         self._last_tick, self._last_cpu = now, used
         if self._draw_budget < 0:
+            if self.worker is not None and not self.worker.mailbox.empty:  # a snapshot waits: drawing is the limit
+                self._draw_limited_at = now
             return
         self._refresh_history()
         snapshot = self.worker.mailbox.take() if self.worker is not None else None
@@ -382,11 +386,10 @@ class MainWindow(QMainWindow):
         losses = snapshot.metrics.get("loss", np.empty(0))
         loss = f"loss {losses[-1]:.4g} (no-memory baseline {snapshot.baseline_loss:.4g})" if len(losses) else ""
         if snapshot.running:
-            now = time.perf_counter()
-            recent = [t for t in self._frame_times if now - t < 2.0]
-            frames_per_s = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 2 else 0.0
-            rates = f"{snapshot.steps_per_s:.0f} steps/s · {frames_per_s:.0f} frames/s"
-            state = f"training · step {snapshot.step} · {rates}"
+            limited = time.perf_counter() - self._draw_limited_at < PACE_WINDOW_S
+            pace = frame_pace(list(self._frame_times), time.perf_counter(), snapshot.steps_per_s, limited)
+            steps_per_s = f"{snapshot.steps_per_s:.0f}" if snapshot.steps_per_s >= 10 else f"{snapshot.steps_per_s:.2g}"
+            state = f"training · step {snapshot.step} · {steps_per_s} steps/s · {pace}"
         else:
             state = f"paused · step {snapshot.step}"
         if not self.history.live and self.history.shown is not None:  # scrubbed back; training goes on
@@ -740,6 +743,23 @@ class MainWindow(QMainWindow):
         for window in self.viewers + self.comparisons:
             window.close()
         super().closeEvent(event)
+
+
+def frame_pace(frame_times: list[float], now: float, steps_per_s: float, limited: bool = False) -> str:
+    """What the status bar says of the pace of drawing: '12 frames/s' over the frames of the last PACE_WINDOW_S,
+    'a frame every 2.5 s' below one a second, and why when it is not the window's usual ~10: the worker publishes
+    between steps, so a frame per step is the most a slow model gives; `limited`: drawing itself takes the GUI
+    thread's share (a huge model slows the picture, not the window)."""
+    recent = [at for at in frame_times if now - at < PACE_WINDOW_S]
+    if len(recent) < 2:
+        return "a frame every >10 s" if len(frame_times) >= 2 else "first frames"
+    interval = max((recent[-1] - recent[0]) / (len(recent) - 1), now - recent[-1])
+    pace = f"{1 / interval:.0f} frames/s" if interval <= 1 else f"a frame every {interval:.1f} s"
+    if limited:
+        return f"{pace} (drawing is the limit)"
+    if 0 < steps_per_s < 10 and 1 / interval > 0.7 * steps_per_s:
+        return f"{pace} (a frame per training step)"
+    return pace
 
 
 def open_viewer(run: Run, step: int | None = None) -> MainWindow:

@@ -366,3 +366,18 @@ def test_costly_frames_take_at_most_their_share_of_the_gui_thread(window, monkey
         assert main_window.DRAW_SHARE - 0.02 <= drawing <= main_window.DRAW_SHARE + saved_up
         gaps = np.diff(frames) - frame_cost_s  # idle time between frames
         assert gaps.max() <= frame_cost_s * (1 / main_window.DRAW_SHARE - 1) + interval
+
+
+def test_the_status_bar_says_the_pace_of_drawing_honestly():
+    from lstm_viz.gui.main_window import frame_pace
+
+    ten_a_second = [100 + 0.1 * k for k in range(30)]
+    assert frame_pace(ten_a_second, now=ten_a_second[-1], steps_per_s=300) == "10 frames/s"
+    # a step takes 2.5 s (T=1000, H=256): a frame per step, not "0 frames/s"
+    slow = [100.0, 102.5, 105.0, 107.5]
+    assert frame_pace(slow, now=107.5, steps_per_s=0.4) == "a frame every 2.5 s (a frame per training step)"
+    assert frame_pace(slow, now=107.5, steps_per_s=300, limited=True) == "a frame every 2.5 s (drawing is the limit)"
+    # the wait since the last frame counts once it is longer than their spacing
+    assert frame_pace(ten_a_second, now=ten_a_second[-1] + 4.0, steps_per_s=300) == "a frame every 4.0 s"
+    assert frame_pace([100.0, 101.0], now=130.0, steps_per_s=1) == "a frame every >10 s"
+    assert frame_pace([100.0], now=100.0, steps_per_s=1) == "first frames"

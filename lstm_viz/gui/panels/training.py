@@ -12,11 +12,13 @@ from __future__ import annotations
 import html
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
 
+from lstm_viz.core.curves import KEEP_ROWS, MetricsFile
 from lstm_viz.core.snapshot import Snapshot
 from lstm_viz.gui.panels.base import Panel
 from lstm_viz.gui.panels.plots import (
@@ -198,7 +200,7 @@ class LogSeries:
         for name, values in series(start).items():
             buffer = self._buffers.get(name)
             if buffer is None or len(buffer) < rows:
-                grown = np.empty(max(1024, 2 * rows))
+                grown = np.empty(max(rows, min(max(1024, 2 * rows), 2 * KEEP_ROWS)))  # trainers keep ≤ 2 × KEEP_ROWS
                 if start:
                     grown[:start] = buffer[:start]
                 self._buffers[name] = buffer = grown
@@ -206,6 +208,91 @@ class LogSeries:
         self.rows, self.names = rows, names
         self.last_step = steps[-1] if rows else None
         return {name: self._buffers[name][:rows] for name in names}
+
+
+DETAIL_STEPS = 20_000  # zoomed into the older steps with at most this many in view: their rows from metrics.csv
+
+
+class OlderSteps:
+    """A long run's steps before the ones its trainer keeps at full detail (core/curves.py): their min-max
+    envelope as curves (a bucket's minimum at its first step, its maximum at its last: a spike stays in view),
+    or, zoomed in to at most DETAIL_STEPS of them, the exact rows from the run's metrics.csv."""
+
+    def __init__(self) -> None:
+        self.envelope = None
+        self.groups: dict[str, list[str]] = {}
+        self.file: MetricsFile | None = None
+        self._envelope_curves: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+        self._detail: tuple[float, float, np.ndarray, dict[str, np.ndarray]] | None = None  # first, last, rows
+        self._first_kept: float | None = None
+
+    def set(self, envelope, groups: dict[str, list[str]], run_dir: str, new_run: bool) -> None:
+        if envelope is not self.envelope or groups != self.groups:
+            self.envelope, self.groups, self._envelope_curves = envelope, groups, None
+        path = Path(run_dir) / "metrics.csv" if run_dir else None
+        if new_run or (self.file.path if self.file else None) != path:
+            self.file, self._detail = (MetricsFile(path) if path else None), None
+
+    def _columns(self, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """log10 of the curves' columns (a group's norm from its blocks' norms: from their maxima, an upper
+        bound; from their minima, a lower one), and 'clipped'."""
+        curves = {name: log10_or_gap(columns[name]) for name in ("loss", "grad_norm", "grad_norm_clipped")}
+        for group, names in self.groups.items():
+            curves[group] = log10_or_gap(np.sqrt(sum(columns[name] ** 2 for name in names)))
+        curves["clipped"] = columns["clipped"]
+        return curves
+
+    def _from_envelope(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        if self._envelope_curves is None:
+            envelope = self.envelope
+            lows, highs = self._columns(envelope.minimum), self._columns(envelope.maximum)
+            steps = np.stack([envelope.minimum["step"], envelope.maximum["step"]], axis=1).ravel()  # (2 buckets,)
+            curves = {name: np.stack([lows[name], highs[name]], axis=1).ravel() for name in lows}
+            curves["clipped"] = np.repeat(highs["clipped"], 2)  # a bucket with a clipped step: marked at its start
+            curves["clipped"][1::2] = 0.0
+            self._envelope_curves = steps, curves
+        return self._envelope_curves
+
+    def _wanted_range(self, view: tuple[float, float]) -> tuple[float, float] | None:
+        """The older steps to read from metrics.csv for this view (None: the envelope will do)."""
+        first, last = view
+        if self.envelope is None or self.file is None or self._first_kept is None or first >= self._first_kept:
+            return None
+        if last - first > DETAIL_STEPS:
+            return None
+        span = last - first
+        return max(first - span, 1.0), min(last + span, self._first_kept - 1)
+
+    def _has_rows_for(self, view: tuple[float, float]) -> bool:
+        """The rows read last cover the older steps in this view."""
+        detail = self._detail
+        return detail is not None and detail[0] <= view[0] and min(view[1], self._first_kept - 1) <= detail[1]
+
+    def wants_redraw(self, view: tuple[float, float]) -> bool:
+        if self._wanted_range(view) is None:
+            return self._detail is not None
+        return not self._has_rows_for(view)
+
+    def curves(self, view: tuple[float, float], first_kept: float | None) -> tuple[np.ndarray | None, dict]:
+        """(steps, name -> values) of the older steps to draw before the kept ones; (None, {}) if there are none."""
+        self._first_kept = first_kept
+        if self.envelope is None or not len(self.envelope):
+            return None, {}
+        steps, curves = self._from_envelope()
+        wanted = self._wanted_range(view)
+        if wanted is None:
+            self._detail = None
+            return steps, curves
+        if not self._has_rows_for(view):
+            rows = self.file.read_rows(*wanted)
+            if not len(rows.get("step", ())):
+                return steps, curves
+            self._detail = (*wanted, rows["step"], self._columns(rows))
+        first, last, detail_steps, detail = self._detail
+        before, after = steps < first, steps > last  # envelope points outside the rows read
+        return np.concatenate([steps[before], detail_steps, steps[after]]), {
+            name: np.concatenate([values[before], detail[name], values[after]]) for name, values in curves.items()
+        }
 
 
 class TrainingPanel(Panel):
@@ -238,6 +325,8 @@ class TrainingPanel(Panel):
         self.block_curves: dict[str, pg.PlotDataItem] = {}
         self.block_groups: dict[str, list[str]] = {}
         self.series = LogSeries()
+        self._older = OlderSteps()  # a long run's steps before those kept at full detail
+        self._kept: tuple | None = None  # (steps, name -> log10, clipped) of the steps kept at full detail
         self._drawn = None  # (rows, last step, block names) on the curves
         self._last_row = None  # (rows, step, loss) of the last row drawn: is the next snapshot the same run?
 
@@ -267,6 +356,7 @@ class TrainingPanel(Panel):
             if plot is not self.block_plot:
                 plot.hideAxis("bottom")  # the lowest plot's axis shows the steps; room for the curves
             plot.vb.min_span[0] = MIN_STEP_SPAN
+        self.loss_plot.vb.sigXRangeChanged.connect(self._zoomed)
         self._show_accuracy(False)
 
     def _show_accuracy(self, shown: bool) -> None:
@@ -302,13 +392,9 @@ class TrainingPanel(Panel):
         if new_run or drawn != self._drawn:  # paused: the same rows again, nothing to redraw (costly at 100k steps)
             self._drawn = drawn
             logs = self.series.update(steps, plain + tuple(groups), series, restart=new_run)  # name -> log10 (N,)
-            self.loss_curve.setData(steps, logs["loss"])
-            self.grad_curve.setData(steps, logs["grad_norm"])
-            self.clipped_grad_curve.setData(steps, logs["grad_norm_clipped"])
-            marks = clip_marks(steps, metrics["clipped"])
-            self.clip_marks.setData(steps[marks], logs["grad_norm"][marks])
-            for group, curve in self.block_curves.items():
-                curve.setData(steps, logs[group])
+            self._older.set(snapshot.metrics_envelope, groups, snapshot.run_dir, new_run)
+            self._kept = (steps, logs, metrics["clipped"])
+            self._draw_curves()
 
         self._draw_accuracy(metrics)
         baseline, no_input = snapshot.baseline_loss, snapshot.no_input_loss
@@ -339,6 +425,30 @@ class TrainingPanel(Panel):
                 plot.vb.forget((0, MIN_STEP_SPAN), EMPTY_LOG_RANGE)
             plot.settle()
 
+    def _draw_curves(self) -> None:
+        """The curves: the steps before the kept ones (their envelope, or zoomed in, their rows from metrics.csv),
+        then the kept steps at full detail."""
+        if self._kept is None:
+            return
+        steps, logs, clipped = self._kept
+        older_steps, older = self._older.curves(self.loss_plot.vb.viewRange()[0], steps[0] if len(steps) else None)
+        if older_steps is not None:
+            steps = np.concatenate([older_steps, steps])  # (older + N,)
+            logs = {name: np.concatenate([older[name], values]) for name, values in logs.items()}
+            clipped = np.concatenate([older["clipped"], clipped])
+        self.loss_curve.setData(steps, logs["loss"])
+        self.grad_curve.setData(steps, logs["grad_norm"])
+        self.clipped_grad_curve.setData(steps, logs["grad_norm_clipped"])
+        marks = clip_marks(steps, clipped)
+        self.clip_marks.setData(steps[marks], logs["grad_norm"][marks])
+        for group, curve in self.block_curves.items():
+            curve.setData(steps, logs[group])
+
+    def _zoomed(self) -> None:
+        """The step range shown changed: older steps come from metrics.csv when few enough are in view."""
+        if self._older.wants_redraw(self.loss_plot.vb.viewRange()[0]):
+            self._draw_curves()
+
     def _draw_accuracy(self, metrics: dict[str, np.ndarray]) -> None:
         """The test accuracy at the steps it was measured (a metrics column, NaN on the other steps), if any."""
         accuracy = metrics.get("test_accuracy")
@@ -363,7 +473,8 @@ class TrainingPanel(Panel):
         rows, step, loss = previous
         if rows == 0:
             return True  # nothing drawn yet: nothing to forget
-        return rows <= len(steps) and steps[rows - 1] == step and losses[rows - 1].tobytes() == loss.tobytes()
+        row = int(np.searchsorted(steps, step))  # a long run drops its oldest rows: where that step is now
+        return row < len(steps) and steps[row] == step and losses[row].tobytes() == loss.tobytes()
 
     def show_cursor(self, step: int | None) -> None:
         """A vertical line at the recorded step shown, or none (live)."""

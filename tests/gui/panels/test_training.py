@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from lstm_viz.core.config import RunConfig
+from lstm_viz.core.curves import KEEP_ROWS
 from lstm_viz.core.trainer import Trainer
 from lstm_viz.gui.panels import TrainingPanel
 from lstm_viz.gui.panels.training import MAX_CLIP_MARKS, clip_marks
@@ -195,3 +196,64 @@ def test_a_task_with_a_test_set_gets_a_test_accuracy_plot_under_the_loss(panel, 
     assert panel.graphics.ci.items[panel.accuracy_plot] == [(1, 0)]  # right under the loss
     panel.update_snapshot(make_snapshot(task="sine"))
     assert set(panel.graphics.ci.items) == plain
+
+
+# ---- long runs: older steps as a min-max envelope, zoomed in as the rows of metrics.csv ----------------------------
+def long_run_snapshot(trainer: Trainer, rows: int, spike_at: int) -> object:
+    """`trainer`'s snapshot with `rows` steps of metrics (fed in blocks, as if trained), one loss spike of 1000."""
+    from lstm_viz.core.curves import MetricsLog
+
+    log = MetricsLog(trainer.metrics.columns)
+    generator = np.random.default_rng(0)
+    for start in range(0, rows, 100_000):
+        block = 0.5 + 0.1 * generator.random((min(100_000, rows - start), len(log.columns)))  # (rows, columns)
+        block[:, 0] = np.arange(start, start + len(block)) + 1  # steps
+        block[:, log.columns.index("clipped")] = 0
+        if start <= spike_at < start + len(block):
+            block[spike_at - start, 1] = 1000.0  # one step's loss
+        log.extend(block)
+    snapshot = trainer.snapshot(with_trace=False)
+    return dataclasses.replace(snapshot, metrics=log.as_columns(), metrics_envelope=log.envelope())
+
+
+def test_a_million_steps_draw_as_a_bounded_envelope_that_keeps_a_single_spike(panel):
+    trainer = Trainer(RunConfig(task="sine", hidden=4, seq_len=8, batch=2))
+    snapshot = long_run_snapshot(trainer, 1_000_000, spike_at=345_678)
+    panel.update_snapshot(snapshot)
+    steps, losses = panel.loss_curve.xData, panel.loss_curve.yData
+    assert len(steps) <= 2 * (4096 + 1) + 2 * KEEP_ROWS  # not a million points
+    assert steps[0] == 1 and steps[-1] == 1_000_000 and np.all(np.diff(steps) >= 0)
+    assert losses.max() == pytest.approx(3.0)  # log10 1000: the spike's bucket
+    assert steps[np.argmax(losses)] >= 345_679 > steps[np.argmax(losses) - 1]  # drawn at the spike's bucket
+    assert np.nanmax(losses[losses < 2]) <= math.log10(0.6)
+
+
+def test_zooming_into_older_steps_shows_the_exact_rows_of_metrics_csv(panel, tmp_path):
+    from lstm_viz.core.curves import MetricsLog
+    from lstm_viz.core.runs import read_metrics
+
+    trainer = Trainer(RunConfig(task="sine", hidden=4, seq_len=8, batch=2, clip="norm:0.5"))
+    trainer.metrics = MetricsLog(trainer.metrics.columns, keep=64, buckets=8)  # 300 steps: a long run
+    trainer.record_to(tmp_path / "run", history_mb=0)
+    for _ in range(300):
+        trainer.step()
+    trainer.run_writer.append_metrics(trainer.metrics, force=True)
+    snapshot = dataclasses.replace(trainer.snapshot(with_trace=False), run_dir=str(tmp_path / "run"))  # as the worker
+    assert snapshot.metrics["step"][0] > 100 and snapshot.metrics_envelope is not None
+    panel.update_snapshot(snapshot)
+    assert len(panel.loss_curve.xData) < 300 - 20  # older steps: their envelope
+    written = read_metrics(tmp_path / "run" / "metrics.csv")
+    panel.loss_plot.setXRange(40, 70, padding=0)
+    steps, losses = panel.loss_curve.xData, panel.loss_curve.yData
+    shown = (steps >= 40) & (steps <= 70)
+    in_file = (written["step"] >= 40) & (written["step"] <= 70)
+    np.testing.assert_array_equal(steps[shown], written["step"][in_file])
+    np.testing.assert_allclose(10 ** losses[shown], written["loss"][in_file], rtol=1e-12)
+    grad = 10 ** panel.grad_curve.yData[shown]
+    np.testing.assert_allclose(grad, written["grad_norm"][in_file], rtol=1e-12)
+    marks = panel.clip_marks.xData
+    clipped_in_file = written["step"][in_file & (written["clipped"] == 1)]
+    np.testing.assert_array_equal(marks[(marks >= 40) & (marks <= 70)], clipped_in_file)
+    panel.loss_plot.setXRange(0, 300, padding=0)  # zoomed out: the envelope again
+    assert len(panel.loss_curve.xData) < 300 - 20
+    trainer.finish_recording()
