@@ -35,7 +35,7 @@ SAVE_EVERY_S = 30.0
 DEFAULT_PRESET = "sine"
 EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
 OVERRIDES = ("task", "text", "cell", "hidden", "layers", "bidirectional", "forget_bias", "optimizer", "lr", "batch")
-OVERRIDES += ("seq_len", "clip", "seed", "temperature", "steps")
+OVERRIDES += ("seq_len", "clip", "seed", "temperature", "probe_text", "steps")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -493,6 +493,12 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
     settings.add_argument("--clip", metavar="off|norm:X|value:X", help="gradient clipping, e.g. norm:1.0")
     settings.add_argument("--seed", type=int)
     settings.add_argument("--temperature", type=float, metavar="T", help="chars: sampling temperature")
+    settings.add_argument(
+        "--probe-text",
+        metavar="TEXT",
+        help="chars: the text the panels (and trace.npz) show the model on, up to 200 characters of the model's "
+        "vocabulary: it reads each one and is scored on the next (a newline in bash: $'\\nanna\\n')",
+    )
 
 
 _EPILOG = """examples:

@@ -223,6 +223,9 @@ BAD_INPUTS = {
         "not an lstm_viz checkpoint or corrupt",
     ),
     "not a number": (lambda tmp: ["--hidden", "many"], "argument --hidden: invalid int value"),
+    "probe text for sine": (lambda tmp: ["--probe-text", "hello"], "probe_text is for character models"),
+    "probe text unknown": (lambda tmp: ["--text", "names", "--probe-text", "Anna!"], "does not know: '!', 'A'"),
+    "probe text too long": (lambda tmp: ["--text", "names", "--probe-text", "a" * 201], "over the limit of 200"),
 }
 
 
@@ -292,6 +295,18 @@ def test_the_gui_form_hands_run_app_the_preset_with_overrides(tmp_path, fake_app
     [(config, steps, shot, runs_dir, history_mb)] = fake_app
     assert (config.task, config.text, config.hidden, str(config.clip)) == ("chars", "hihello", 5, "norm:2")
     assert (steps, shot, runs_dir, history_mb) == (9, screenshot, Path("runs"), None)
+
+
+def test_train_probes_the_probe_text_and_the_window_gets_it(tmp_path, fake_app):
+    """trace.npz (and the history) show the model on --probe-text: its characters in, the next ones as targets."""
+    assert train(tmp_path, "--text", "names", "--steps", "3", "--probe-text", "\nzoe\nbo") == 0
+    trace = np.load(tmp_path / "run" / "trace.npz")
+    alphabet = "\nabcdefghijklmnopqrstuvwxyz"
+    assert trace["probe_input"].tolist() == [alphabet.index(char) for char in "\nzoe\nb"]
+    assert trace["probe_target"].tolist() == [alphabet.index(char) for char in "zoe\nbo"]
+    assert trace["hidden"].shape == (1, 1, 6, 6)
+    assert cli.main(["--preset", "names", "--probe-text", "\nanna\n"]) == 0
+    assert fake_app[0][0].probe_text == "\nanna\n"
 
 
 def test_the_gui_form_hands_run_app_where_runs_go_and_their_history_budget(tmp_path, fake_app):

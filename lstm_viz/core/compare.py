@@ -24,7 +24,8 @@ COMPARABLE = (
     "cell", "hidden", "layers", "bidirectional", "forget_bias", "recurrent_gain",
     "optimizer", "lr", "momentum", "batch", "seq_len", "clip", "noise",
 )  # fmt: skip
-NOT_COMPARED = ("task", "text", "sine_periods", "steps", "seed", "temperature")  # listed apart by differences()
+# listed apart by differences()
+NOT_COMPARED = ("task", "text", "sine_periods", "steps", "seed", "temperature", "probe_text")
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ MAX_BATCH = 4096
 MAX_SEQ_LEN = 5000
 MIN_CHRONO_T_MAX = 3  # U(1, T_MAX - 1) needs T_MAX - 1 > 1
 MAX_CHRONO_T_MAX = 1_000_000
+MAX_PROBE_CHARS = 200  # a probe text of your own: one timestep per character but the last, which is only a target
 
 
 class ConfigError(ValueError):
@@ -113,6 +114,9 @@ class RunConfig:
     seed: int = 0
     # view
     temperature: float = 1.0  # chars: sampling temperature
+    # chars: the text the panels show the model on (it reads each character and is scored on the next); "" for the
+    # text's own probe, a window of it drawn by the seed
+    probe_text: str = ""
 
     def __post_init__(self) -> None:
         if isinstance(self.clip, str):
@@ -151,6 +155,7 @@ class RunConfig:
             )
         if not isinstance(self.text, str) or not self.text:
             raise ConfigError("text must be 'hihello', 'names' or the path of a UTF-8 text file")
+        _probe_text(self.probe_text, self.task)
         periods = self.sine_periods
         if (
             not isinstance(periods, tuple)
@@ -275,6 +280,20 @@ def path_exists(path: Path) -> bool:
         return path.exists()
     except OSError:
         return False
+
+
+def _probe_text(text, task: str) -> None:
+    """The checks a probe text passes without the model's vocabulary (CharTask checks its characters)."""
+    if not isinstance(text, str):
+        raise ConfigError(f"probe_text must be a text, got {text!r}")
+    if text and task != "chars":
+        raise ConfigError(f"probe_text is for character models (task chars), not the {task} task; leave it out")
+    if len(text) > MAX_PROBE_CHARS:
+        raise ConfigError(f"the probe text has {len(text)} characters, over the limit of {MAX_PROBE_CHARS}; shorten it")
+    if len(text) == 1:
+        raise ConfigError(
+            "the probe text needs at least 2 characters: the model reads each one and is scored on the next"
+        )
 
 
 def _choice(name: str, value, options) -> None:

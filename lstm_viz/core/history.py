@@ -681,7 +681,8 @@ class Run:
                     f"the run's settings give (layers, directions, T, units) = {expected}); "
                     "was another run written into this folder?"
                 )
-        if self._shapes is None:
+        shapes = {key: _without_time(key, shape) for key, shape in shapes.items()}  # a probe text of the user's
+        if self._shapes is None:  # changes T (the probe's length) from record to record: the rest must match
             self._shapes = shapes
         elif shapes != self._shapes:
             keys = set(shapes) | set(self._shapes)
@@ -694,6 +695,17 @@ class Run:
 
 
 _RECORD_EXTRAS = ("loss", "cell_type", "labels", "config")
+_TIME_FIRST = (*TRACE_EXTRAS, "labels")  # a record's arrays whose first axis is the probe's time; the quantities'
+# (layers, directions, T, H) have it third
+
+
+def _without_time(key: str, shape: tuple[int, ...]) -> tuple:
+    """The shape of a record's array with its time axis (if it has one) as "T"."""
+    if key in _TIME_FIRST and shape:
+        return ("T", *shape[1:])
+    if "/" not in key and len(shape) == 4:
+        return (*shape[:2], "T", shape[3])
+    return shape
 
 
 def _quantity_names(cell: str) -> tuple[str, ...]:

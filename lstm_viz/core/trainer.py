@@ -30,7 +30,8 @@ VIEW_INTERVAL_S = 0.5  # rollouts and samples cost more than the probe and chang
 # A task with held-out figures (Task.metric_columns: digits' test accuracy) is evaluated on step 1 and every this
 # many steps: by steps, not seconds, so that metrics.csv is the same for the same seed (~3% of a digits run's time).
 EVALUATE_EVERY_STEPS = 50
-LIVE_SETTINGS = ("clip", "lr", "momentum", "temperature", "steps")  # applied without a new model
+LIVE_SETTINGS = ("clip", "lr", "momentum", "temperature", "probe_text", "steps")  # applied without a new model
+PROBE_TEXT_IN_EVENT = 40  # characters of a new probe text that events.csv names (the record has all of it)
 CHECKPOINT_FORMAT = "lstm_viz-checkpoint-1"
 ARCHITECTURE_SETTINGS = ("task", "text", "cell", "hidden", "layers", "bidirectional", "optimizer")
 OPTIMIZERS = {
@@ -96,14 +97,17 @@ class Trainer:
 
     # ---- settings ------------------------------------------------------------------
     def apply(self, config: RunConfig) -> None:
-        """Apply live settings (clip, lr, momentum, temperature, steps) from the next step."""
+        """Apply live settings (clip, lr, momentum, temperature, probe_text, steps) from the next step; ConfigError,
+        and nothing applied, for a probe text the task refuses."""
         if needs_new_model(self.config, config):
             raise ConfigError("this change needs a new model: build a new Trainer (Reset)")
         changes = [
-            f"{name} {getattr(self.config, name)} → {getattr(config, name)}"
+            _change(name, getattr(self.config, name), getattr(config, name))
             for name in LIVE_SETTINGS
             if name != "steps" and getattr(self.config, name) != getattr(config, name)
         ]
+        if config.probe_text != self.config.probe_text:
+            self.task.set_probe_text(config.probe_text)
         self.config = config
         if changes:
             self.mark_event("change", ", ".join(changes))
@@ -324,6 +328,20 @@ class Trainer:
             self.metrics.load_columns(metrics)
 
 
+def _change(name: str, old, new) -> str:
+    """'lr 0.01 → 0.001' for events.csv; a probe text quoted, shortened, "" as the text's own."""
+    if name != "probe_text":
+        return f"{name} {old} → {new}"
+
+    def quoted(text: str) -> str:
+        if not text:
+            return "the text's own"
+        shown = text if len(text) <= PROBE_TEXT_IN_EVENT else text[: PROBE_TEXT_IN_EVENT - 1] + "…"
+        return repr(shown)
+
+    return f"probe_text {quoted(old)} → {quoted(new)}"
+
+
 def recurrent_gradient_blocks(module) -> list[tuple[str, torch.nn.Parameter, slice]]:
     """How metrics.csv's per-block gradient norms partition the weights of a recurrent module (an nn.LSTM / GRU /
     RNN, or the app's stack of them): (column name, parameter, its rows) per block. Per layer k and direction
@@ -360,6 +378,7 @@ def make_prober(spec: dict):
 
     def probe(step: int, weights: dict, settings: RunConfig | None, extras: dict) -> tuple[Trace, dict]:
         model.load_state_dict(weights)
+        task.set_probe_text((settings or config).probe_text)  # the probe that was live at this step
         trace = probe_trace(model, task)
         generator = torch.Generator().manual_seed((config.seed + step) % 2**63)
         with torch.no_grad():

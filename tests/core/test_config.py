@@ -121,3 +121,13 @@ def test_the_core_imports_no_qt():
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "probe_text, words",
+    [("x", "at least 2 characters"), ("a" * 201, "201 characters, over the limit of 200"), (5, "must be a text")],
+)
+def test_a_probe_text_too_short_too_long_or_not_a_text_is_refused(probe_text, words):
+    with pytest.raises(ConfigError, match=words):
+        RunConfig(task="chars", text="names", probe_text=probe_text)
+    assert RunConfig(task="chars", text="names", probe_text="a" * 200).probe_text == "a" * 200

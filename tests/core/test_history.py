@@ -589,3 +589,29 @@ def test_metrics_are_read_as_they_grow_whole_rows_only_and_again_when_the_file_i
     os.replace(replacement, path)  # a resumed run's metrics rewritten whole
     assert reader.grown()
     assert reader.read()["loss"].tolist() == [9.0]
+
+
+def test_each_record_holds_the_probe_text_live_at_its_step(tmp_path):
+    """A probe text typed at step 3 and another at step 6: the records before, between and after show the probe
+    of their time (its length, T, changing with it), exactly as the live trace did; an event's record, like its
+    settings, the probe from then on."""
+    trainer = Trainer(RunConfig(task="chars", text="names", hidden=6, seq_len=16, batch=2, seed=1))
+    trainer.record_to(tmp_path / "run")
+    live = {}
+    for step, probe_text in ((2, None), (3, "\nanna\n"), (6, "\nzoe\nmaria\n"), (9, None)):
+        while trainer.step_count < step:
+            trainer.step()
+        if probe_text is not None:
+            trainer.apply(trainer.config.replace(probe_text=probe_text))
+        live[step] = trainer.snapshot(with_view=False).trace
+    trainer.finish_recording()
+    run = open_run(tmp_path / "run")
+    assert len(live[2].labels) == 16  # the names' own window
+    assert run.snapshot(5).trace.labels == tuple("⏎anna") and run.snapshot(5).config.probe_text == "\nanna\n"
+    assert live[9].labels == tuple("⏎zoe⏎maria")
+    for step in (2, 3, 6, 9):
+        recorded = run.snapshot(step).trace
+        assert recorded.labels == live[step].labels, step
+        assert np.array_equal(recorded["hidden"], live[step]["hidden"]), step
+        assert np.array_equal(recorded["grad_hidden"], live[step]["grad_hidden"]), step
+    assert [event.kind for event in run.events] == ["change", "change"]

@@ -231,3 +231,80 @@ def test_architecture_differences_name_the_text_only_between_two_character_model
     assert architecture_differences(sine.replace(text="names"), sine) == ""
     hihello = RunConfig(task="chars", text="hihello", seq_len=5)
     assert architecture_differences(names, hihello) == "text 'names' (this run: 'hihello')"  # another vocabulary
+
+
+# ---- a probe text of the user's ------------------------------------------------------------------
+NAMES_ALPHABET = "\nabcdefghijklmnopqrstuvwxyz"  # the names' vocabulary in id order
+
+
+def test_a_probe_text_is_what_the_trace_shows_exactly():
+    """The trace of a typed probe text: its inputs are the text's one-hot codes, its gates and states those of an
+    nn.LSTM run on the text, its gradients through time those of the loss on the text's own next characters."""
+    trainer = Trainer(RunConfig(task="chars", text="names", hidden=8, seq_len=20, batch=4, seed=2))
+    for _ in range(20):
+        trainer.step()
+    text = "\nmaria\nzoe\nanna"
+    trainer.apply(trainer.config.replace(probe_text=text))
+    trace = trainer.snapshot(with_view=False).trace
+    ids = torch.tensor([NAMES_ALPHABET.index(char) for char in text])  # (T+1,)
+    one_hot = torch.nn.functional.one_hot(ids[:-1], len(NAMES_ALPHABET)).double()  # (T, V)
+    assert np.array_equal(trace.lstm_input, one_hot.numpy())
+    assert list(trace.probe_target) == ids[1:].tolist()
+
+    reference = torch.nn.LSTM(len(NAMES_ALPHABET), 8).double()
+    reference.load_state_dict({name: value.double() for name, value in trainer.model.layers[0].state_dict().items()})
+    with torch.no_grad():
+        fused_hidden = reference(one_hot)[0]  # (T, H)
+    weight_ih, weight_hh = reference.weight_ih_l0.detach(), reference.weight_hh_l0.detach()  # (4H, V) (4H, H)
+    bias = (reference.bias_ih_l0 + reference.bias_hh_l0).detach()  # (4H,)
+    head_weight, head_bias = (parameter.detach().double() for parameter in trainer.model.head.parameters())
+    hidden, cell = torch.zeros(8, dtype=torch.float64, requires_grad=True), torch.zeros(8, dtype=torch.float64)
+    gates, hiddens, cells = [], [], []
+    for step in range(len(text) - 1):
+        pre_activations = weight_ih @ one_hot[step] + weight_hh @ hidden + bias  # (4H,) torch's order i|f|g|o
+        input_gate, forget_gate, candidate, output_gate = pre_activations.chunk(4)
+        input_gate, forget_gate, output_gate = (torch.sigmoid(gate) for gate in (input_gate, forget_gate, output_gate))
+        candidate = torch.tanh(candidate)
+        cell = forget_gate * cell + input_gate * candidate  # (H,)
+        hidden = output_gate * torch.tanh(cell)  # (H,)
+        hidden.retain_grad()
+        gates.append(torch.stack([input_gate, forget_gate, candidate, output_gate]).detach())
+        hiddens.append(hidden)
+        cells.append(cell)
+    logits = torch.stack(hiddens) @ head_weight.T + head_bias  # (T, V)
+    torch.nn.functional.cross_entropy(logits, ids[1:]).backward()  # the text's own next characters
+
+    gates = torch.stack(gates)  # (T, 4, H)
+    names = ("input_gate", "forget_gate", "cell_candidate", "output_gate")
+    for index, name in enumerate(names):
+        assert np.abs(trace[name][0, 0] - gates[:, index].numpy()).max() < 1e-5, name
+    assert np.abs(trace["hidden"][0, 0] - fused_hidden.numpy()).max() < 1e-5
+    assert np.abs(trace["hidden"][0, 0] - torch.stack(hiddens).detach().numpy()).max() < 1e-5
+    assert np.abs(trace["cell"][0, 0] - torch.stack(cells).detach().numpy()).max() < 1e-5
+    grad_hidden = torch.stack([hidden.grad for hidden in hiddens]).numpy()  # (T, H)
+    assert np.abs(trace["grad_hidden"][0, 0] - grad_hidden).max() < 1e-5 * max(1.0, np.abs(grad_hidden).max())
+    assert trace.labels == tuple("⏎maria⏎zoe⏎ann")
+
+
+def test_a_refused_probe_text_changes_nothing():
+    trainer = Trainer(RunConfig(task="chars", text="names", hidden=4, seq_len=10, batch=2, probe_text="\nbob\n"))
+    config, before = trainer.config, trainer.snapshot(with_view=False).trace
+    with pytest.raises(ConfigError, match="'B'"):
+        trainer.apply(config.replace(probe_text="Bob", lr=0.5))
+    assert trainer.config == config
+    after = trainer.snapshot(with_view=False).trace
+    assert np.array_equal(after.probe_input, before.probe_input) and after.labels == tuple("⏎bob")
+
+
+def test_a_probe_text_change_is_an_event(tmp_path):
+    trainer = Trainer(RunConfig(task="chars", text="names", hidden=4, seq_len=10, batch=2))
+    trainer.record_to(tmp_path / "run", history_mb=0)
+    trainer.step()
+    trainer.apply(trainer.config.replace(probe_text="\n" + "abcdefghij" * 5))
+    trainer.apply(trainer.config.replace(probe_text=""))
+    trainer.finish_recording()
+    rows = (tmp_path / "run" / "events.csv").read_text(encoding="utf-8").splitlines()[1:]
+    shortened = "'\\nabcdefghijabcdefghijabcdefghijabcdefgh…'"  # quoted: its first 39 characters, then "…"
+    assert rows[0] == f"1,change,probe_text the text's own → {shortened}", rows[0]
+    assert rows[1].startswith("1,change,probe_text '"), rows[1]
+    assert rows[1].endswith("→ the text's own"), rows[1]

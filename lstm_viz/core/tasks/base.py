@@ -45,6 +45,11 @@ class Task(ABC):
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Scalar task loss of model outputs (B, T, O) against targets."""
 
+    def set_probe_text(self, text: str) -> None:
+        """Probe with a text of the user's (character models only; see chars.CharTask); "" is the task's own."""
+        if text:
+            raise ConfigError(f"only character models take a probe text, not the {self.name} task")
+
     def view(self, model, probe_outputs: torch.Tensor, temperature: float, generator: torch.Generator) -> dict:
         """Extra task-specific numpy data for the task panel (rollout, samples...)."""
         return {}

@@ -81,9 +81,8 @@ class CharTask(Task):
         self.baseline_loss, self.no_input_loss = bigram_and_unigram_entropy(pair_weights)
 
         probe_start = self._probe_start(torch.Generator().manual_seed(config.seed))
-        probe_window = self.text_ids[probe_start : probe_start + self.seq_len + 1].long()  # (T+1,)
-        self._probe_inputs = probe_window[:-1].unsqueeze(0)  # (1, T)
-        self._probe_targets = probe_window[1:].unsqueeze(0)  # (1, T)
+        self._own_probe = self.text_ids[probe_start : probe_start + self.seq_len + 1].long()  # (T+1,)
+        self.set_probe_text(config.probe_text)
 
     def _probe_start(self, generator: torch.Generator) -> int:
         """Names: a window starting at a newline, drawn once per seed; other texts: the beginning."""
@@ -94,6 +93,14 @@ class CharTask(Task):
         newline_positions = torch.nonzero(is_newline).flatten()  # (K,) never empty: the text starts with one
         choice = torch.randint(0, len(newline_positions), (1,), generator=generator)  # (1,)
         return int(newline_positions[choice])
+
+    def set_probe_text(self, text: str) -> None:
+        """Probe with `text` from now on: the model reads every character but the last and is scored on the
+        next one (so the gradients through time have a target); "" for the text's own probe. ConfigError, and
+        the probe unchanged, if the text has characters outside the vocabulary."""
+        window = self._own_probe if not text else torch.tensor(probe_ids(text, self.vocab, self.source))  # (T+1,)
+        self._probe_inputs = window[:-1].unsqueeze(0)  # (1, T)
+        self._probe_targets = window[1:].unsqueeze(0)  # (1, T)
 
     @cached_property
     def known_lines(self) -> frozenset[str]:
@@ -134,21 +141,25 @@ class CharTask(Task):
         return torch.nn.functional.cross_entropy(logits, targets.reshape(-1))
 
     def view(self, model, probe_outputs: torch.Tensor, temperature: float, generator: torch.Generator) -> dict:
-        """names: 10 sampled names and the share of them that are new; otherwise a ~120 char sample."""
+        """names: 10 sampled names and the share of them that are new; otherwise a ~120 char sample. Always the
+        vocabulary (a str, ids in order), which the window checks a probe text against and decodes the probe with."""
+        vocab = {"vocab": "".join(self.vocab)}
         try:
             if self.is_names:
                 names, new_share = self._sample_names(model, VIEW_NAMES, temperature, generator)
-                return {"sample": ", ".join(name or "∅" for name in names), "new_share": new_share}
+                return {"sample": ", ".join(name or "∅" for name in names), "new_share": new_share, **vocab}
             if "\n" in self.char_to_id:  # start at a line start; the newline itself is not shown
-                return {"sample": self.sample(model, 1, VIEW_SAMPLE_CHARS, temperature, generator, start="\n")[0]}
+                sample = self.sample(model, 1, VIEW_SAMPLE_CHARS, temperature, generator, start="\n")[0]
+                return {"sample": sample, **vocab}
             start = self.text[0]  # hihello: "h"
             continuation = self.sample(model, 1, VIEW_SAMPLE_CHARS - 1, temperature, generator, start=start)[0]
-            return {"sample": start + continuation}
+            return {"sample": start + continuation, **vocab}
         except _NonFiniteOutputs as error:
-            return {"sample": str(error), "new_share": float("nan")} if self.is_names else {"sample": str(error)}
+            failed = {"sample": str(error), **vocab}
+            return {**failed, "new_share": float("nan")} if self.is_names else failed
 
     def labels(self, probe_inputs: torch.Tensor) -> list[str]:
-        return [VISIBLE_CHARS.get(char, char) for char in self.decode(probe_inputs[0])]
+        return [visible(char) for char in self.decode(probe_inputs[0])]
 
     # -- sampling -------------------------------------------------------------------------
 
@@ -210,6 +221,40 @@ class CharTask(Task):
             text = self.decode(row)
             samples.append(text.split("\n", 1)[0] if stop_at_newline else text)
         return samples, finished.tolist()
+
+
+def probe_ids(text: str, vocab, source: str) -> list[int]:
+    """The ids of a probe text's characters in `vocab` (the characters in id order); ConfigError naming the
+    characters the model does not know, and those it does."""
+    char_to_id = {char: index for index, char in enumerate(vocab)}
+    unknown = sorted({char for char in text if char not in char_to_id})
+    if unknown:
+        shown = ", ".join(f"'{visible(char)}'" for char in unknown[:8]) + (" …" if len(unknown) > 8 else "")
+        raise ConfigError(
+            f"the probe text has characters the model of text '{source}' does not know: {shown}; "
+            f"type only {character_ranges(vocab)}"
+        )
+    return [char_to_id[char] for char in text]
+
+
+def visible(char: str) -> str:
+    """A character as the panels show it: ⏎ for a newline, ␣ for a space, ⇥ for a tab."""
+    return VISIBLE_CHARS.get(char, char)
+
+
+def character_ranges(vocab) -> str:
+    """'⏎ a-z' for the names' vocabulary: the sorted characters, runs of 3 or more consecutive ones as ranges."""
+    codepoints = sorted(ord(char) for char in vocab)
+    parts, start = [], 0
+    for end in range(1, len(codepoints) + 1):
+        if end == len(codepoints) or codepoints[end] != codepoints[end - 1] + 1:
+            run = codepoints[start:end]
+            if len(run) >= 3:
+                parts.append(f"{visible(chr(run[0]))}-{visible(chr(run[-1]))}")
+            else:
+                parts.extend(visible(chr(codepoint)) for codepoint in run)
+            start = end
+    return " ".join(parts)
 
 
 def training_pair_weights(text_ids: np.ndarray, vocab_size: int, seq_len: int) -> np.ndarray:

@@ -356,7 +356,8 @@ def test_sampling_a_text_keeps_newlines_and_uses_the_vocabulary(tmp_path):
     assert set("".join(samples)) <= set(task.vocab)
     assert any("\n" in sample for sample in samples)
     view = task.view(model, None, 1.0, torch.Generator().manual_seed(0))
-    assert set(view) == {"sample"} and len(view["sample"]) == 120
+    assert set(view) == {"sample", "vocab"} and len(view["sample"]) == 120
+    assert view["vocab"] == "\nab"  # the ids in order: the window decodes the probe with it
 
 
 def test_sampling_from_an_unknown_character_is_refused():
@@ -389,7 +390,7 @@ def test_hihello_view_is_a_120_character_sample_starting_with_h():
     config = RunConfig(task="chars", text="hihello", hidden=4, seq_len=6)
     task = make_task(config)
     view = task.view(build_model(config, task), None, 1.0, torch.Generator().manual_seed(0))
-    assert set(view) == {"sample"}
+    assert set(view) == {"sample", "vocab"} and view["vocab"] == "ehilo"
     assert len(view["sample"]) == 120 and view["sample"][0] == "h" and set(view["sample"]) <= set("hielo")
 
 
@@ -401,3 +402,44 @@ def test_view_of_a_diverged_model_says_so_instead_of_crashing():
         model.head.bias.fill_(float("nan"))
     view = task.view(model, None, 1.0, torch.Generator())
     assert "not finite" in view["sample"] and math.isnan(view["new_share"])
+
+
+# -- a probe text of the user's ------------------------------------------------------------------
+
+
+def test_a_probe_text_is_read_character_by_character_and_scored_on_the_next():
+    task = char_task("names", seq_len=32, probe_text="\nanna\nbob\n")
+    inputs, targets = task.probe()
+    alphabet = "\nabcdefghijklmnopqrstuvwxyz"  # the names' vocabulary: newline, then a-z
+    assert inputs.tolist() == [[alphabet.index(char) for char in "\nanna\nbob"]]
+    assert targets.tolist() == [[alphabet.index(char) for char in "anna\nbob\n"]]
+    assert task.labels(inputs) == ["⏎", "a", "n", "n", "a", "⏎", "b", "o", "b"]
+
+
+def test_an_empty_probe_text_is_the_texts_own_probe():
+    own = char_task("hihello").probe()
+    task = char_task("hihello", probe_text="hello")
+    assert task.decode(task.probe()[0][0]) == "hell"
+    task.set_probe_text("")
+    assert [tensor.tolist() for tensor in task.probe()] == [tensor.tolist() for tensor in own]
+
+
+def test_a_probe_text_with_unknown_characters_names_them_and_keeps_the_probe():
+    task = char_task("names", seq_len=32, probe_text="\nann\n")
+    before = [tensor.clone() for tensor in task.probe()]
+    with pytest.raises(ConfigError) as error:
+        task.set_probe_text("Anna, Bob!")
+    message = one_line(error)
+    for char in ("'A'", "'B'", "','", "'!'", "'␣'"):
+        assert char in message, message
+    assert "'n'" not in message and "⏎ a-z" in message  # what the model knows, as a range
+    assert all(torch.equal(now, then) for now, then in zip(task.probe(), before, strict=True))
+    with pytest.raises(ConfigError, match="'H'"):
+        char_task("hihello", probe_text="Hello")  # a config with such a text builds no task
+
+
+def test_only_character_models_take_a_probe_text():
+    with pytest.raises(ConfigError, match="character models"):
+        RunConfig(task="sine", probe_text="hello")
+    with pytest.raises(ConfigError, match="character models"):
+        make_task(RunConfig(task="adding", seq_len=20)).set_probe_text("hello")
