@@ -179,7 +179,7 @@ class ControlsPanel(QWidget):
         self.layer.setToolTip("The layer the gates, states and gradients panels show")
         self.direction = _combo(dict(enumerate(DIRECTION_LABELS)), "The direction the panels show")
         self.unit = QLabel()
-        self.unit.setToolTip("Click a unit in any heatmap to select it everywhere")
+        self.unit.setToolTip("Click a cell of any heatmap to select its unit and timestep everywhere; Alt+←/→ step")
 
         self._build_layout()
         self.show_config(config)
@@ -340,8 +340,8 @@ class ControlsPanel(QWidget):
     def set_running(self, running: bool) -> None:
         self.start_pause.setText("Pause" if running else "Start")
 
-    def set_unit(self, unit: int) -> None:
-        self.unit.setText(f"{unit}   (click a heatmap row to choose)")
+    def set_unit(self, unit: int, timestep: int = 0) -> None:
+        self.unit.setText(f"{unit}, t = {timestep}   (click a heatmap cell; Alt+←/→)")
 
     def choose_text(self, path: str) -> None:
         """Train the character model on the text file at `path`."""

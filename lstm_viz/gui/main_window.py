@@ -40,6 +40,7 @@ from lstm_viz.gui.compare.dialog import CompareDialog
 from lstm_viz.gui.compare.window import CompareWindow, live_compare_window
 from lstm_viz.gui.controls import ControlsPanel
 from lstm_viz.gui.panels import GatesPanel, GradientsPanel, StatesPanel, TaskViewPanel, TrainingPanel
+from lstm_viz.gui.state import Selection
 from lstm_viz.gui.timeline import History, Timeline
 from lstm_viz.gui.worker import NOTICE_MARK, TrainingWorker, is_notice, is_warning
 
@@ -56,6 +57,7 @@ NOTICE_STYLE = MESSAGE_STYLE.format(background="#1d4a2c", line="#4caf6a", text="
 WARNING_STYLE = MESSAGE_STYLE.format(background="#5a4310", line="#e0a030", text="#fff6e0")  # stays, like an error
 SHORTCUTS = (
     ("Space", "start / pause training"),
+    ("Alt+← / Alt+→", "select the previous / next timestep of the probe (click a heatmap cell to pick one)"),
     ("S", "pause and train exactly one step"),
     ("R", "reset: a new model from the current settings, at step 0"),
     ("Ctrl+O", "train the character model on a text file"),
@@ -95,7 +97,7 @@ class MainWindow(QMainWindow):
         self.compare_dialog: CompareDialog | None = None
         self.last_snapshot: Snapshot | None = None  # the newest from the worker (training's state)
         self.shown_snapshot: Snapshot | None = None  # what the panels show: live, or a recorded step
-        self.layer = self.direction = self.unit = 0
+        self.selection = Selection()  # what every panel shows: layer, direction, unit, timestep
         self.last_folder = str(Path.home())  # where file dialogs start: the folder last chosen in one
         self._frame_times: deque[float] = deque(maxlen=120)
         self._want_running = False
@@ -254,6 +256,8 @@ class MainWindow(QMainWindow):
 
     def _build_shortcuts(self) -> None:
         self.timeline.install_shortcuts(self)
+        for key, change in (("Alt+Left", -1), ("Alt+Right", 1)):  # plain ←/→ move the timeline
+            QShortcut(QKeySequence(key), self, activated=lambda change=change: self.step_timestep(change))
         if self.worker is None:
             return
         for key, slot in (("Space", self.start_pause), ("S", self.worker.step), ("R", self.reset)):
@@ -268,10 +272,12 @@ class MainWindow(QMainWindow):
             controls.step_clicked.connect(self.worker.step)
             controls.open_text_clicked.connect(self.open_text)
             controls.compare_clicked.connect(self.open_compare_dialog)
-        controls.selection_changed.connect(lambda layer, direction: self.select(layer, direction, self.unit))
+        controls.selection_changed.connect(
+            lambda layer, direction: self.select(self.selection.moved(layer=layer, direction=direction))
+        )
         controls.error.connect(self.show_message)
         for panel in self.panels.values():
-            panel.unit_clicked.connect(lambda unit: self.select(self.layer, self.direction, unit))
+            panel.selection_requested.connect(self.select)
 
     def _link_time_axes(self) -> None:
         """Zooming the time axis of one panel zooms all: they show the same probe timesteps."""
@@ -345,20 +351,27 @@ class MainWindow(QMainWindow):
     def _show_on_panels(self, snapshot: Snapshot) -> None:
         """Every panel draws `snapshot` (live or recorded: they do not know which)."""
         previous, self.shown_snapshot = self.shown_snapshot, snapshot
-        if previous is None or snapshot.config != previous.config:
-            self.select(self.layer, self.direction, self.unit)
+        if previous is None or snapshot.config != previous.config or snapshot.trace is not None:
+            self.select(self.selection, redraw=False)  # kept inside this model and probe
         self._each_panel("update_snapshot", snapshot)
         self.panels["Training"].show_cursor(None if self.history.live else snapshot.step)
 
-    def select(self, layer: int, direction: int, unit: int) -> None:
-        """Show this layer, direction and unit in every panel (kept inside the current model)."""
+    def select(self, selection: Selection, redraw: bool = True) -> None:
+        """Show this selection in every panel, kept inside the current model and probe sequence.
+        redraw=False: only when it changed (the panels are about to draw a new snapshot anyway)."""
         shown = self.shown_snapshot or self.last_snapshot
         config = self.controls.config if shown is None else shown.config
-        self.layer = min(max(layer, 0), config.layers - 1)
-        self.direction = min(max(direction, 0), 1 if config.bidirectional else 0)
-        self.unit = min(max(unit, 0), config.hidden - 1)
-        self._each_panel("set_selection", self.layer, self.direction, self.unit)
-        self.controls.set_unit(self.unit)
+        trace = shown.trace if shown is not None else None
+        steps = trace[trace.names[0]].shape[2] if trace is not None else None  # (layers, directions, T, H)
+        inside = selection.within(config.layers, 2 if config.bidirectional else 1, config.hidden, steps)
+        changed, self.selection = inside != self.selection, inside
+        if redraw or changed:
+            self._each_panel("set_selection", inside)
+        self.controls.set_unit(inside.unit, inside.timestep)
+
+    def step_timestep(self, change: int) -> None:
+        """Select the timestep `change` steps later (earlier if negative), as Alt+→ / Alt+← do."""
+        self.select(self.selection.moved(timestep=self.selection.timestep + change))
 
     def _each_panel(self, method: str, *args) -> None:
         """Call a panel method on every panel; a bug in one is reported and the others still draw."""

@@ -15,6 +15,7 @@ from lstm_viz.core.snapshot import STATE_NAMES
 from lstm_viz.gui import main_window
 from lstm_viz.gui.app import run_app
 from lstm_viz.gui.main_window import MainWindow
+from lstm_viz.gui.state import Selection
 from lstm_viz.gui.worker import NOTICE_MARK, WARNING_MARK, is_notice
 
 SMALL = RunConfig(hidden=8, seq_len=20, batch=8)
@@ -142,14 +143,32 @@ def test_keyboard_space_starts_and_pauses_s_steps_r_resets(qtbot, window):
     wait_for(qtbot, window, lambda snapshot: snapshot.step == 0)
 
 
-def test_clicking_a_unit_selects_it_in_every_panel(qtbot, window, monkeypatch):
+def test_clicking_a_cell_selects_its_unit_and_timestep_in_every_panel(qtbot, window, monkeypatch):
     selections = {}
     for title, panel in window.panels.items():
-        monkeypatch.setattr(panel, "set_selection", lambda *where, title=title: selections.__setitem__(title, where))
-    window.panels["States"].unit_clicked.emit(5)
-    assert selections == {title: (0, 0, 5) for title in PANEL_TITLES}
-    window.panels["Gates"].unit_clicked.emit(99)  # beyond the 8 units: the last one
-    assert set(selections.values()) == {(0, 0, SMALL.hidden - 1)}
+        monkeypatch.setattr(panel, "set_selection", lambda where, title=title: selections.__setitem__(title, where))
+    window.panels["States"].selection_requested.emit(Selection(unit=5, timestep=7))
+    assert selections == {title: Selection(0, 0, 5, 7) for title in PANEL_TITLES}
+    window.panels["Gates"].selection_requested.emit(Selection(unit=99, timestep=-3))  # beyond the model: its edges
+    assert set(selections.values()) == {Selection(0, 0, SMALL.hidden - 1, 0)}
+
+
+def test_alt_arrows_step_the_selected_timestep_within_the_probe(qtbot, window):
+    window.worker.step()
+    snapshot = wait_for(qtbot, window, lambda snapshot: snapshot.trace is not None)
+    steps = snapshot.trace["hidden"].shape[2]  # (layers, directions, T, H)
+    window.select(Selection(unit=2, timestep=steps - 2))
+    shown_step = window.history.shown
+    qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    assert window.selection == Selection(0, 0, 2, steps - 1)
+    qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)  # the last timestep stays
+    assert window.selection.timestep == steps - 1
+    for _ in range(3):
+        qtbot.keyClick(window, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    assert window.selection.timestep == steps - 4
+    assert window.history.shown == shown_step  # the timeline's plain ←/→ did not move
+    for panel in ("Gates", "States", "Gradients through time"):
+        assert window.panels[panel].time_plot.timestep_marker.value() == steps - 4
 
 
 def test_a_live_setting_applies_without_restarting(qtbot, window):

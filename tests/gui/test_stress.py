@@ -18,6 +18,7 @@ from lstm_viz.core import runs
 from lstm_viz.core.config import RunConfig
 from lstm_viz.core.trainer import Trainer
 from lstm_viz.gui.main_window import MainWindow
+from lstm_viz.gui.state import Selection
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = RunConfig(hidden=8, seq_len=20, batch=8)
@@ -81,7 +82,9 @@ def user_commands(window: MainWindow, files: dict) -> dict:
         "sequence length": lambda rng: controls.seq_len.setValue(rng.choice([6, 12, 20])),
         "task": lambda rng: choose(controls.task, rng.choice(["sine", "chars", "adding"])),
         "preset": lambda rng: choose_text(controls.preset, rng.choice(["sine", "hihello"])),
-        "unit": lambda rng: window.panels["States"].unit_clicked.emit(rng.randint(0, 20)),
+        "unit": lambda rng: window.panels["States"].selection_requested.emit(
+            Selection(unit=rng.randint(0, 20), timestep=rng.randint(0, 30))
+        ),
         "open text": lambda rng: window.open_text(rng.choice(files["texts"])),
         "load checkpoint": lambda rng: window.load_checkpoint(rng.choice(files["checkpoints"])),
         "save checkpoint": lambda rng: window.save_checkpoint(files["save"]),

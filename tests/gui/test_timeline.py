@@ -23,6 +23,7 @@ from lstm_viz.core.history import HISTORY_DIR, open_run, record_name
 from lstm_viz.core.trainer import Trainer
 from lstm_viz.gui.app import open_app
 from lstm_viz.gui.main_window import MainWindow, open_viewer
+from lstm_viz.gui.state import Selection
 from lstm_viz.gui.timeline import Timeline
 from lstm_viz.gui.worker import is_notice
 
@@ -446,5 +447,5 @@ def test_a_run_deleted_while_open_gives_a_message_and_the_window_goes_on(qtbot, 
     viewer.show_message("")
     qtbot.wait(1200)
     assert not viewer.message_bar.isVisible()
-    viewer.select(0, 0, 3)  # the window still answers
-    assert viewer.unit == 3 and viewer.history.shown == 20
+    viewer.select(Selection(0, 0, 3))  # the window still answers
+    assert viewer.selection.unit == 3 and viewer.history.shown == 20

@@ -1,5 +1,5 @@
-"""What the panels share: a plot area filling the widget, the selected layer, direction and
-unit, and the update flow of the panels that draw the probe trace."""
+"""What the panels share: a plot area filling the widget, the selection (layer, direction, unit,
+timestep; see gui/state.py), and the update flow of the panels that draw the probe trace."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from PyQt6.QtCore import pyqtSignal
 
 from lstm_viz.core.snapshot import Snapshot, Trace
 from lstm_viz.gui.panels.plots import CACHED, new_graphics
+from lstm_viz.gui.state import Selection
 
 NO_CACHE = QtWidgets.QGraphicsItem.CacheMode.NoCache
 
@@ -15,7 +16,7 @@ NO_CACHE = QtWidgets.QGraphicsItem.CacheMode.NoCache
 class Panel(QtWidgets.QWidget):
     """A panel: its plots in `graphics`, filling the widget (above anything a subclass adds to `layout`)."""
 
-    unit_clicked = pyqtSignal(int)  # a unit row of a heatmap was clicked
+    selection_requested = pyqtSignal(object)  # a Selection the user asked for here (a heatmap cell was clicked)
     time_plot = None  # the plot whose x axis is the probe's timestep, if any
 
     def __init__(self) -> None:
@@ -25,7 +26,7 @@ class Panel(QtWidgets.QWidget):
         self.box.setContentsMargins(0, 0, 0, 0)
         self.box.setSpacing(0)
         self.box.addWidget(self.graphics, stretch=1)
-        self.layer = self.direction = self.unit = 0
+        self.selected = Selection()
 
     def update_snapshot(self, snapshot: Snapshot) -> None:
         raise NotImplementedError
@@ -42,8 +43,8 @@ class Panel(QtWidgets.QWidget):
             for item in cached:
                 item.setCacheMode(CACHED)
 
-    def set_selection(self, layer: int, direction: int, unit: int) -> None:
-        self.layer, self.direction, self.unit = layer, direction, unit
+    def set_selection(self, selection: Selection) -> None:
+        self.selected = selection
 
 
 class TracePanel(Panel):
@@ -79,22 +80,31 @@ class TracePanel(Panel):
         self.snapshot = snapshot
         self.draw()
 
-    def set_selection(self, layer: int, direction: int, unit: int) -> None:
-        super().set_selection(layer, direction, unit)
+    def set_selection(self, selection: Selection) -> None:
+        super().set_selection(selection)
         if self.snapshot is not None:
             self.draw()
 
-    def select_unit(self, unit: int) -> None:
-        """A unit row was clicked: show it here and tell the window."""
-        self.set_selection(self.layer, self.direction, unit)
-        self.unit_clicked.emit(unit)
+    def select(self, **changes: int) -> None:
+        """The user picked something here (unit=, timestep=): show it and ask the window to show it everywhere."""
+        self.set_selection(self.selected.moved(**changes))
+        self.selection_requested.emit(self.selected)
+
+    def select_cell(self, timestep: int, unit: int) -> None:
+        """A heatmap cell was clicked: its unit and timestep."""
+        self.select(unit=unit, timestep=timestep)
 
     def selection(self) -> tuple[int, int, int, str]:
         """(layer, direction, unit) moved inside the trace, and where_suffix() for titles."""
         layers, directions, _, units = self.trace[self.trace.names[0]].shape
-        layer, direction = min(max(self.layer, 0), layers - 1), min(max(self.direction, 0), directions - 1)
-        unit = min(max(self.unit, 0), units - 1)
-        return layer, direction, unit, where_suffix(layers, directions, layer, direction)
+        inside = self.selected.within(layers, directions, units)
+        suffix = where_suffix(layers, directions, inside.layer, inside.direction)
+        return inside.layer, inside.direction, inside.unit, suffix
+
+    def selected_timestep(self) -> int:
+        """The selected timestep moved inside the probe sequence."""
+        steps = self.trace[self.trace.names[0]].shape[2]
+        return min(max(self.selected.timestep, 0), steps - 1)
 
 
 def where_suffix(layers: int, directions: int, layer: int, direction: int) -> str:

@@ -39,7 +39,7 @@ class GatesPanel(TracePanel):
         for heatmap in self.heatmaps:
             if heatmap.plot is not self.time_plot:
                 heatmap.plot.setXLink(self.time_plot)
-            heatmap.unit_clicked.connect(self.select_unit)
+            heatmap.cell_clicked.connect(self.select_cell)
         self.kind = "lstm"
         self.arrange("lstm")
 
@@ -61,7 +61,8 @@ class GatesPanel(TracePanel):
     def draw(self) -> None:
         trace = self.trace
         layer, direction, unit, suffix = self.selection()
+        timestep = self.selected_timestep()
         for heatmap, name, title in self.shown:
             heatmap.set_data(trace[name][layer, direction], trace.labels)  # (T, H)
-            heatmap.set_unit(unit)
+            heatmap.set_selected(unit, timestep)
             heatmap.plot.set_title(title + suffix)

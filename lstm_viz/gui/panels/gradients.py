@@ -61,7 +61,7 @@ class GradientsPanel(TracePanel):
         self.floor_line.hide()
         self.heatmap = Heatmap("", DIVERGING_COLORMAP, levels=None)
         self.heatmap.plot.setXLink(self.time_plot)
-        self.heatmap.unit_clicked.connect(self.select_unit)
+        self.heatmap.cell_clicked.connect(self.select_cell)
         self.graphics.addItem(self.time_plot, row=0, col=0)
         self.graphics.addItem(self.heatmap.plot, row=1, col=0)
 
@@ -71,6 +71,7 @@ class GradientsPanel(TracePanel):
     def draw(self) -> None:
         trace = self.trace
         layer, direction, unit, suffix = self.selection()
+        timestep = self.selected_timestep()
         has_gradients = "grad_hidden" in trace.quantities
         self.heatmap.plot.setVisible(has_gradients)
         if not has_gradients:
@@ -93,7 +94,8 @@ class GradientsPanel(TracePanel):
         self.floor_line.setVisible(any(np.any(drawn <= self.floor_line.value()) for drawn in norms))
         self.time_plot.set_title(title + suffix)
         self.time_plot.show_timesteps(len(timesteps), trace.labels)
+        self.time_plot.mark_timestep(timestep)
         self.time_plot.settle()
         self.heatmap.set_data(shown, trace.labels)
-        self.heatmap.set_unit(unit)
+        self.heatmap.set_selected(unit, timestep)
         self.heatmap.plot.set_title(f"{name} per unit{suffix}")

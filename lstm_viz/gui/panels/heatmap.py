@@ -66,7 +66,7 @@ class RowImage(pg.ImageItem):
     infinite values, as in a diverging run's gradients, cannot overflow on the way); NaN is grey."""
 
     hovered = pyqtSignal(object)  # (timestep, row) under the mouse, or None when it leaves
-    row_clicked = pyqtSignal(int)
+    cell_clicked = pyqtSignal(int, int)  # (timestep, row) clicked
 
     def render(self):
         self._unrenderable = True
@@ -94,17 +94,19 @@ class RowImage(pg.ImageItem):
 
     def mouseClickEvent(self, event):  # noqa: N802
         if event.button() == QtCore.Qt.MouseButton.LeftButton and self.image is not None:
-            row = math.floor(event.pos().y())
-            if 0 <= row < self.image.shape[0]:
+            timestep, row = math.floor(event.pos().x()), math.floor(event.pos().y())
+            rows, steps = self.image.shape
+            if 0 <= row < rows and 0 <= timestep < steps:
                 event.accept()
-                self.row_clicked.emit(row)
+                self.cell_clicked.emit(timestep, row)
                 return
         super().mouseClickEvent(event)
 
 
 class Heatmap:
     """A TimePlot showing a (T, H) quantity as units × time, with a fixed-level or
-    symmetric colour bar, a hover read-out and a thin marker on the selected unit.
+    symmetric colour bar, a hover read-out and thin markers on the selected unit (a row) and
+    timestep (a column). cell_clicked(timestep, row) says which cell was clicked.
 
     `levels=None` means symmetric levels ±nice_limit(values), recomputed per update.
     `colorbar=False`: no colour bar (a strip too short for one says its scale in its title).
@@ -156,7 +158,8 @@ class Heatmap:
         self.values: np.ndarray | None = None  # (T, H) on display
         self.fixed_levels = levels
         self.levels = levels or TANH_LEVELS
-        self.unit_clicked = self.image.row_clicked
+        self.cell_clicked = self.image.cell_clicked
+        self.has_marker = marker
         self._hovered: tuple[int, int] | None = None
         self.image.hovered.connect(self._show_hover)
         self.configure(title, colormap, levels)
@@ -208,6 +211,12 @@ class Heatmap:
         self.marker_halo.setPos(unit)
         steps = 0 if self.values is None else len(self.values)
         self.marker_ends.setData(x=[-0.5, steps - 0.5], y=[unit, unit], symbol=[POINTING_RIGHT, POINTING_LEFT])
+
+    def set_selected(self, unit: int, timestep: int) -> None:
+        """Mark the selected unit's row and timestep's column."""
+        self.set_unit(unit)
+        if self.has_marker:
+            self.plot.mark_timestep(timestep)
 
     def describe(self, timestep: int, row: int) -> str:
         """'unit U, t=T ('c'), value V' for the cell under the mouse; '' outside the image."""

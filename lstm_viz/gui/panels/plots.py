@@ -42,6 +42,7 @@ ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE = (
     "#CC79A7",
 )
 GREY = "#9A9A9A"
+TIMESTEP_MARKER_COLOUR = (255, 255, 255, 170)  # the selected timestep's vertical line
 
 
 def tick_font(points: int = 10) -> QtGui.QFont:
@@ -340,6 +341,16 @@ class TimePlot(Plot):
         self.time_axis = TimeAxis("bottom")
         super().__init__(left, bottom="timestep", bottom_axis=self.time_axis, **options)
         self.steps = 0
+        self.timestep_marker: pg.InfiniteLine | None = None  # the selected timestep, made on first use
+
+    def mark_timestep(self, timestep: int) -> None:
+        """A thin vertical line at the selected timestep (over images and curves, not part of the range)."""
+        if self.timestep_marker is None:
+            self.timestep_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(TIMESTEP_MARKER_COLOUR, width=1))
+            self.timestep_marker.setZValue(15)
+            self.addItem(self.timestep_marker, ignoreBounds=True)
+        if self.timestep_marker.value() != timestep:
+            self.timestep_marker.setPos(timestep)
 
     def show_timesteps(self, steps: int, labels: Sequence[str] | None) -> None:
         """Show (and allow zooming within) timesteps 0..steps-1, set again only when `steps` changes;

@@ -32,7 +32,7 @@ class StatesPanel(TracePanel):
         for heatmap in (self.cell_heatmap, self.hidden_heatmap):
             heatmap.plot.setXLink(self.time_plot)
             heatmap.plot.show_x_values(False)
-            heatmap.unit_clicked.connect(self.select_unit)
+            heatmap.cell_clicked.connect(self.select_cell)
         self.other_units: list[int] = []
         self.kind = "lstm"
         self.arrange("lstm")
@@ -51,11 +51,12 @@ class StatesPanel(TracePanel):
     def draw(self) -> None:
         trace = self.trace
         layer, direction, unit, suffix = self.selection()
+        timestep = self.selected_timestep()
         hidden = trace["hidden"][layer, direction]  # (T, H)
         names = ["cell"] if self.kind == "lstm" else []
         for heatmap, name in zip(self.heatmaps, names + ["hidden"], strict=True):
             heatmap.set_data(trace[name][layer, direction], trace.labels)  # (T, H)
-            heatmap.set_unit(unit)
+            heatmap.set_selected(unit, timestep)
             heatmap.plot.set_title(f"{name} state {name[0]}_t{suffix}")
 
         activity = np.abs(hidden).mean(axis=0)  # (H,)
@@ -75,4 +76,5 @@ class StatesPanel(TracePanel):
         faint = coloured(f" · faint: most active {others}", GREY) if others else ""
         self.time_plot.set_title(f"{title} of unit {unit}{suffix}{faint}")
         self.time_plot.show_timesteps(len(hidden), trace.labels)
+        self.time_plot.mark_timestep(timestep)
         self.time_plot.settle()

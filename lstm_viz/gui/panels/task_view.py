@@ -131,7 +131,7 @@ class TextArea(QtWidgets.QTextEdit):
 
 
 class TaskViewPanel(TracePanel):
-    """unit_clicked is never emitted: the strip's rows are quantities, not units."""
+    """A click on the strip selects its timestep only: the strip's rows are quantities, not units."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -181,6 +181,7 @@ class TaskViewPanel(TracePanel):
         font.setPointSize(9)
         row_axis.setTickFont(font)
         self.strip.plot.setXLink(self.time_plot)
+        self.strip.cell_clicked.connect(lambda timestep, _row: self.select(timestep=timestep))
         self.strip.plot.getAxis("bottom").showLabel(False)  # its ticks are the characters: room for the rows
         self.strip.plot.setMinimumHeight(80)  # rows of at least ~15 px, for their names
         self.strip.plot.setMaximumHeight(150)
@@ -235,6 +236,7 @@ class TaskViewPanel(TracePanel):
         draws.update({"copy": self._draw_copy, "digits": self._draw_digits, OWN_TASK: self._draw_own})
         draws[self.kind]()
         self.time_plot.show_timesteps(len(self.trace.probe_input), self.trace.labels)
+        self.time_plot.mark_timestep(self.selected_timestep())
         self.time_plot.settle()
 
     def _draw_sine(self) -> None:
@@ -318,6 +320,7 @@ class TaskViewPanel(TracePanel):
             rows.append(np.tanh(trace["cell"][layer, direction][:, unit]))
         strip = np.stack(rows, axis=1)  # (T, rows)
         self.strip.set_data(strip, trace.labels)
+        self.strip.plot.mark_timestep(self.selected_timestep())
         names = "h_t and tanh(c_t)" if trace.cell == "lstm" else "h_t"
         self.strip.plot.set_title(f"{names} of unit {unit}{suffix}, {self.strip_scale}, {under}")
 

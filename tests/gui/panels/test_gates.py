@@ -6,6 +6,7 @@ from PyQt6.QtCore import Qt
 
 from lstm_viz.gui.panels import GatesPanel
 from lstm_viz.gui.panels.heatmap import GATE_LEVELS, TANH_LEVELS
+from lstm_viz.gui.state import Selection
 
 LSTM_GATES = ("input_gate", "forget_gate", "cell_candidate", "output_gate")
 GRU_GATES = ("reset_gate", "update_gate", "candidate")
@@ -67,13 +68,14 @@ def test_switching_to_gru_and_rnn_reuses_the_same_items_for_their_quantities(pan
 def test_selection_picks_layer_and_direction_and_moves_the_unit_marker(panel, make_snapshot):
     snapshot = make_snapshot(task="adding", layers=2, bidirectional=True)
     panel.update_snapshot(snapshot)
-    panel.set_selection(1, 1, 5)
+    panel.set_selection(Selection(1, 1, 5, timestep=3))
     for heatmap, name, _ in panel.shown:
         assert np.allclose(heatmap.image.image, snapshot.trace[name][1, 1].T)
-        assert heatmap.marker.value() == 5
+        assert heatmap.marker.value() == 5 and heatmap.plot.timestep_marker.value() == 3
     assert "layer 2" in panel.heatmaps[0].plot.titleLabel.text and "backward" in panel.heatmaps[0].plot.titleLabel.text
-    panel.set_selection(9, 9, 99)  # beyond this model: the last layer, direction and unit
+    panel.set_selection(Selection(9, 9, 99, 999))  # beyond this model: the last layer, direction, unit, timestep
     assert panel.heatmaps[0].marker.value() == 7
+    assert panel.heatmaps[0].plot.timestep_marker.value() == snapshot.trace["hidden"].shape[2] - 1
 
 
 def test_time_plot_links_the_heatmaps_and_shows_characters_for_char_tasks(panel, make_snapshot):
@@ -91,7 +93,7 @@ def test_time_plot_links_the_heatmaps_and_shows_characters_for_char_tasks(panel,
 @pytest.mark.qt_log_ignore(
     "Mouse event .* not accepted by receiving widget", "This plugin does not support propagateSizeHints"
 )
-def test_clicking_a_unit_selects_it_in_every_gate_heatmap(qtbot, panel, make_snapshot, pixel_position):
+def test_clicking_a_cell_selects_its_unit_and_timestep_in_every_heatmap(qtbot, panel, make_snapshot, pixel_position):
     panel.update_snapshot(make_snapshot())
     panel.show()
     heatmap, view = panel.heatmaps[1], panel.graphics
@@ -99,10 +101,11 @@ def test_clicking_a_unit_selects_it_in_every_gate_heatmap(qtbot, panel, make_sna
     qtbot.mouseMove(view.viewport(), position)  # as a user does: point, read the value, click
     qtbot.waitUntil(heatmap.hover_text.isVisible, timeout=1000)
     assert heatmap.hover_text.toPlainText().startswith("unit 6, t=10,")
-    with qtbot.waitSignal(panel.unit_clicked, timeout=1000) as clicked:
+    with qtbot.waitSignal(panel.selection_requested, timeout=1000) as clicked:
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=position)
-    assert clicked.args == [6]
+    assert clicked.args == [Selection(0, 0, unit=6, timestep=10)]
     assert [h.marker.value() for h in panel.heatmaps] == [6] * 4
+    assert [h.plot.timestep_marker.value() for h in panel.heatmaps] == [10] * 4
 
 
 def test_a_snapshot_without_trace_keeps_the_last_drawing(panel, make_snapshot):

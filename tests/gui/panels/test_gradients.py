@@ -6,6 +6,7 @@ import numpy as np
 
 from lstm_viz.gui.panels import GradientsPanel
 from lstm_viz.gui.panels.gradients import GRADIENT_FLOOR, NO_PROBE_LOSS
+from lstm_viz.gui.state import Selection
 
 PANEL = GradientsPanel
 
@@ -13,7 +14,7 @@ PANEL = GradientsPanel
 def test_lstm_norm_curves_and_cell_gradient_heatmap_equal_the_trace(panel, make_snapshot):
     snapshot = make_snapshot(layers=2)
     panel.update_snapshot(snapshot)
-    panel.set_selection(1, 0, 3)
+    panel.set_selection(Selection(1, 0, 3))
     grad_cell, grad_hidden = snapshot.trace["grad_cell"][1, 0], snapshot.trace["grad_hidden"][1, 0]  # (T, H)
     assert np.allclose(10**panel.cell_norm_curve.yData, np.linalg.norm(grad_cell, axis=-1))  # log10, on a log axis
     assert np.allclose(10**panel.hidden_norm_curve.yData, np.linalg.norm(grad_hidden, axis=-1))

@@ -38,12 +38,12 @@ CLICK_WARNING = pytest.mark.qt_log_ignore(
 
 
 @CLICK_WARNING
-def test_clicking_a_unit_row_emits_that_unit(qtbot, shown_heatmap, pixel_position):
+def test_clicking_a_cell_emits_its_timestep_and_unit(qtbot, shown_heatmap, pixel_position):
     view, heatmap, _ = shown_heatmap
     position = pixel_position(view, heatmap, timestep=7, unit=4)
-    with qtbot.waitSignal(heatmap.unit_clicked, timeout=1000) as clicked:
+    with qtbot.waitSignal(heatmap.cell_clicked, timeout=1000) as clicked:
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=position)
-    assert clicked.args == [4]
+    assert clicked.args == [7, 4]
 
 
 def test_hovering_shows_unit_time_character_and_value(qtbot, shown_heatmap, pixel_position):
@@ -57,6 +57,13 @@ def test_marker_sits_on_the_selected_unit(shown_heatmap):
     _, heatmap, _ = shown_heatmap
     heatmap.set_unit(5)
     assert heatmap.marker.value() == 5 and heatmap.marker_halo.value() == 5
+
+
+def test_selected_timestep_is_a_vertical_line_on_its_column(shown_heatmap):
+    _, heatmap, _ = shown_heatmap
+    heatmap.set_selected(unit=2, timestep=9)
+    marker = heatmap.plot.timestep_marker
+    assert marker.angle == 90 and marker.value() == 9 and heatmap.marker.value() == 2
 
 
 def rendered_pixels(item: pg.ImageItem, values: np.ndarray, levels) -> np.ndarray:

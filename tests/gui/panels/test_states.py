@@ -5,6 +5,7 @@ import pytest
 
 from lstm_viz.gui.panels import StatesPanel
 from lstm_viz.gui.panels.heatmap import TANH_LEVELS
+from lstm_viz.gui.state import Selection
 
 PANEL = StatesPanel
 
@@ -24,7 +25,7 @@ def test_lstm_cell_and_hidden_heatmaps_equal_the_trace(panel, make_snapshot):
 def test_line_plot_shows_the_selected_unit_and_the_most_active_others(panel, make_snapshot):
     snapshot = make_snapshot()
     panel.update_snapshot(snapshot)
-    panel.set_selection(0, 0, 2)
+    panel.set_selection(Selection(0, 0, 2))
     hidden, cell = snapshot.trace["hidden"][0, 0], snapshot.trace["cell"][0, 0]
     x, y = panel.hidden_curve.getData()
     assert np.array_equal(x, np.arange(len(hidden))) and np.allclose(y, hidden[:, 2])

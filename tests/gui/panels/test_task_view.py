@@ -7,6 +7,7 @@ import torch
 
 from lstm_viz.gui.panels import TaskViewPanel
 from lstm_viz.gui.panels.task_view import TEXT_LINES
+from lstm_viz.gui.state import Selection
 
 PANEL = TaskViewPanel
 
@@ -27,7 +28,7 @@ def test_sine_shows_input_target_prediction_and_the_free_running_rollout(panel, 
 def test_chars_shows_next_char_probability_and_the_selected_unit_under_each_character(panel, make_snapshot):
     snapshot = make_snapshot(task="chars", text="names")
     panel.update_snapshot(snapshot)
-    panel.set_selection(0, 0, 4)
+    panel.set_selection(Selection(0, 0, 4))
     trace = snapshot.trace
     probabilities = torch.softmax(torch.from_numpy(np.array(trace.probe_output)).double(), dim=-1)  # (T, V)
     expected = probabilities[torch.arange(len(trace.probe_target)), torch.from_numpy(np.array(trace.probe_target))]
