@@ -14,6 +14,7 @@ from lstm_viz.core.models import build_model
 from lstm_viz.core.tasks import make_task
 
 HIDDEN, SEQ_LEN = 128, 100
+LONG_HIDDEN, LONG_SEQ_LEN = 256, 1000  # probe_ms_long: what adding-100 --seq-len 1000 --hidden 256 asks for
 
 
 def unrolled_replay(model, task) -> dict[str, np.ndarray]:
@@ -63,7 +64,14 @@ def run(quick: bool) -> dict:
             wall_ms, cpu_ms = medians(samples)
             figures[name] = cpu_ms
             details[name] = {"wall_ms_median": wall_ms, "cpu_ms_median": cpu_ms}
-    details["config"] = {"task": "sine", "hidden": HIDDEN, "seq_len": SEQ_LEN}
+    config = RunConfig(task="sine", seq_len=LONG_SEQ_LEN, hidden=LONG_HIDDEN)
+    task = make_task(config)
+    model = build_model(config, task)
+    samples = [timed_ms(partial(probe_trace, model, task)) for _ in range(5 if quick else 20)]
+    wall_ms, cpu_ms = medians(samples)
+    figures["probe_ms_long"] = cpu_ms
+    details["probe_ms_long"] = {"wall_ms_median": wall_ms, "cpu_ms_median": cpu_ms, "calls": len(samples)}
+    details["config"] = {"task": "sine", "hidden": HIDDEN, "seq_len": SEQ_LEN, "long": [LONG_HIDDEN, LONG_SEQ_LEN]}
     return {"figures": figures, "details": details}
 
 

@@ -113,14 +113,18 @@ def reconstruct(
             for direction, steps in enumerate(per_layer[layer_index]):
                 direct_here = direct[:, direction * hidden : (direction + 1) * hidden]  # (T, H)
                 grad_pre_input = _BACKWARD[cell](steps, _in_order(direct_here, direction))  # (T, G*H)
-                grad_below += _in_order(grad_pre_input @ steps["weight_ih"], direction)  # (T, F_layer)
+                if layer_index:  # the input's gradient feeds the layer below; layer 0's would go unused
+                    grad_below += _in_order(grad_pre_input @ steps["weight_ih"], direction)  # (T, F_layer)
             direct = grad_below
-    return {
-        name: frozen_array(
-            np.stack([np.stack([_in_order(steps[name], d) for d, steps in enumerate(layer)]) for layer in per_layer])
-        )  # (L, D, T, H)
-        for name in names
-    }
+    quantities = {}
+    for name in names:
+        stacked = np.empty((len(per_layer), weights.directions, *per_layer[0][0][name].shape), np.float32)
+        for layer_index, layer in enumerate(per_layer):
+            for direction, steps in enumerate(layer):
+                stacked[layer_index, direction] = _in_order(steps[name], direction)  # (T, H)
+        stacked.flags.writeable = False  # (L, D, T, H), a new array: freezing it needs no second copy
+        quantities[name] = stacked
+    return quantities
 
 
 def probe_trace(model, task) -> Trace:
@@ -166,7 +170,8 @@ def _labels(task, probe_inputs):
 
 
 def _as_numpy(tensor: torch.Tensor) -> np.ndarray:
-    return tensor.detach().numpy().astype(np.float32)
+    """A float32 numpy view of a CPU tensor (a copy only if it is of another type): read, never written."""
+    return tensor.detach().numpy().astype(np.float32, copy=False)
 
 
 def _in_order(values: np.ndarray, direction: int) -> np.ndarray:
@@ -182,6 +187,19 @@ def _sigmoid(values: np.ndarray) -> np.ndarray:
     return 0.5 + 0.5 * np.tanh(0.5 * values)
 
 
+class _TanhScale(dict):
+    """hidden -> (4H,) factors 0.5 (sigmoid gates i, f, o) and 1 (candidate g), made once per size."""
+
+    def __missing__(self, hidden: int) -> np.ndarray:
+        scale = np.full(4 * hidden, 0.5, np.float32)  # (4H,)
+        scale[2 * hidden : 3 * hidden] = 1.0
+        self[hidden] = scale
+        return scale
+
+
+_LSTM_TANH_SCALE = _TanhScale()
+
+
 def _forward(
     cell: str, weights: dict, x: np.ndarray, out: np.ndarray, direction: int, hidden: int, nonlinearity: str = "tanh"
 ) -> dict:
@@ -195,15 +213,16 @@ def _forward(
     steps["nonlinearity"] = nonlinearity
     if cell == "lstm":
         pre = pre_input + pre_hidden  # (T, 4H) torch order i|f|g|o
-        input_gate = _sigmoid(pre[:, :hidden])  # (T, H)
-        forget_gate = _sigmoid(pre[:, hidden : 2 * hidden])  # (T, H)
-        cell_candidate = np.tanh(pre[:, 2 * hidden : 3 * hidden])  # (T, H)
-        output_gate = _sigmoid(pre[:, 3 * hidden :])  # (T, H)
-        cell_state = np.empty_like(cell_candidate)  # (T, H)
-        previous = np.zeros(hidden, np.float32)
-        for t in range(len(cell_state)):
-            previous = forget_gate[t] * previous + input_gate[t] * cell_candidate[t]
-            cell_state[t] = previous
+        # One tanh over all four gates: sigmoid(z) = 0.5 + 0.5 tanh(z / 2) (halving is exact in floating point).
+        gates = np.tanh(pre * _LSTM_TANH_SCALE[hidden])  # (T, 4H)
+        for sigmoid_gate in (gates[:, : 2 * hidden], gates[:, 3 * hidden :]):  # i|f and o, in place
+            sigmoid_gate *= 0.5
+            sigmoid_gate += 0.5
+        input_gate, forget_gate, cell_candidate, output_gate = np.split(gates, 4, axis=1)  # (T, H) each, views
+        cell_state = input_gate * cell_candidate  # (T, H): i_t g_t, then c_t = f_t c_{t-1} + i_t g_t in place
+        forgotten = np.empty(hidden, np.float32)  # (H,) f_t c_{t-1}
+        for t in range(1, len(cell_state)):
+            cell_state[t] += np.multiply(forget_gate[t], cell_state[t - 1], out=forgotten)
         steps.update(
             input_gate=input_gate,
             forget_gate=forget_gate,
@@ -231,37 +250,43 @@ def _forward(
 
 
 def _lstm_backward(steps: dict, direct: np.ndarray) -> np.ndarray:
-    """BPTT through one LSTM direction; fills grad_hidden / grad_cell, returns dL/dz (T, 4H)."""
+    """BPTT through one LSTM direction; fills grad_hidden / grad_cell, returns dL/dz (T, 4H).
+
+    The loop over time does only what must be sequential, in place into preallocated rows (six numpy calls
+    a step, no allocation): at T=1000 Python's per-call cost would otherwise be most of the probe."""
     input_gate, forget_gate = steps["input_gate"], steps["forget_gate"]
     cell_candidate, output_gate, cell_state = steps["cell_candidate"], steps["output_gate"], steps["cell"]
     length, hidden = cell_state.shape
     tanh_cell = np.tanh(cell_state)  # (T, H)
     cell_prev = np.vstack([np.zeros((1, hidden), np.float32), cell_state[:-1]])  # (T, H)
     # dz_t = [dc*i', dc*f', dc*g', dh*o'] with these factors:
-    factors = np.hstack(
+    factors = np.stack(
         [
             cell_candidate * input_gate * (1 - input_gate),
             cell_prev * forget_gate * (1 - forget_gate),
             input_gate * (1 - cell_candidate**2),
             tanh_cell * output_gate * (1 - output_gate),
-        ]
-    )  # (T, 4H)
+        ],
+        axis=1,
+    )  # (T, 4, H)
     hidden_to_cell = output_gate * (1 - tanh_cell**2)  # (T, H): dh_t/dc_t
     forget_next = np.vstack([forget_gate[1:], np.zeros((1, hidden), np.float32)])  # (T, H): f_{t+1}
     weight_hh = steps["weight_hh"]  # (4H, H)
+    # Row T of each is the zero beyond the last step: dc_T = 0, dz_T = 0.
     grad_hidden = np.empty((length, hidden), np.float32)
-    grad_cell = np.empty((length, hidden), np.float32)
-    grad_pre = np.empty((length, 4 * hidden), np.float32)
-    grad_pre_next = np.zeros(4 * hidden, np.float32)
-    grad_cell_next = np.zeros(hidden, np.float32)
+    grad_cell = np.zeros((length + 1, hidden), np.float32)  # (T+1, H)
+    grad_pre = np.zeros((length + 1, 4, hidden), np.float32)  # (T+1, 4, H)
+    forgotten = np.empty(hidden, np.float32)  # (H,) f_{t+1} dc_{t+1}
     for t in range(length - 1, -1, -1):
-        grad_h = direct[t] + grad_pre_next @ weight_hh  # (H,)
-        grad_c = grad_h * hidden_to_cell[t] + grad_cell_next * forget_next[t]  # (H,)
-        grad_pre_next = np.concatenate((grad_c, grad_c, grad_c, grad_h)) * factors[t]  # (4H,)
-        grad_hidden[t], grad_cell[t], grad_pre[t] = grad_h, grad_c, grad_pre_next
-        grad_cell_next = grad_c
-    steps.update(grad_hidden=grad_hidden, grad_cell=grad_cell)
-    return grad_pre
+        grad_h, grad_c, grad_z = grad_hidden[t], grad_cell[t], grad_pre[t]  # (H,) (H,) (4, H)
+        np.matmul(grad_pre[t + 1].reshape(-1), weight_hh, out=grad_h)  # W_hh^T dz_{t+1}
+        grad_h += direct[t]
+        np.multiply(grad_h, hidden_to_cell[t], out=grad_c)
+        grad_c += np.multiply(grad_cell[t + 1], forget_next[t], out=forgotten)
+        np.multiply(grad_c, factors[t, :3], out=grad_z[:3])  # i, f, g rows
+        np.multiply(grad_h, factors[t, 3], out=grad_z[3])  # o row
+    steps.update(grad_hidden=grad_hidden, grad_cell=grad_cell[:length])
+    return grad_pre[:length].reshape(length, 4 * hidden)
 
 
 def _gru_backward(steps: dict, direct: np.ndarray) -> np.ndarray:
