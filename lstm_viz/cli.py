@@ -134,7 +134,8 @@ def _gui(args: argparse.Namespace) -> int:
         setting, variants = comparison
         return run_compare_app(setting, variants, _config(args)[1], args.steps, args.screenshot, runs_dir,
                                args.history_mb)  # fmt: skip
-    return run_app(config, steps=args.steps, screenshot=args.screenshot, runs_dir=runs_dir, history_mb=args.history_mb)
+    return run_app(config, steps=args.steps, screenshot=args.screenshot, runs_dir=runs_dir, history_mb=args.history_mb,
+                   lecture=args.lecture)  # fmt: skip
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -260,7 +261,7 @@ def _open(args: argparse.Namespace) -> int:
     except ImportError as error:
         print(f"lstm-viz: error: cannot start the GUI ({error})", file=sys.stderr)
         return 1
-    return open_app(run, step=args.step, screenshot=args.screenshot)
+    return open_app(run, step=args.step, screenshot=args.screenshot, lecture=args.lecture)
 
 
 def _open_comparison(args: argparse.Namespace) -> int:
@@ -376,9 +377,9 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
 def _gui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lstm-viz",
-        usage="lstm-viz [--preset NAME|PATH] [--steps N] [--screenshot PNG] [settings]\n"
+        usage="lstm-viz [--preset NAME|PATH] [--steps N] [--screenshot PNG] [--lecture] [settings]\n"
         "       lstm-viz train [--preset NAME|PATH] [--resume CHECKPOINT] [--steps N] [--out DIR] [settings]\n"
-        "       lstm-viz open RUN_DIR [--step N] [--screenshot PNG]",
+        "       lstm-viz open RUN_DIR [--step N] [--screenshot PNG] [--lecture]",
         description="Watch the gates, states and gradients of an LSTM, live, while it learns.\n"
         "Without a command this opens the app; 'lstm-viz train --help' describes headless training.",
         epilog=_EPILOG,
@@ -387,6 +388,7 @@ def _gui_parser() -> argparse.ArgumentParser:
     _add_preset(parser)
     parser.add_argument("--steps", type=int, metavar="N", help="start training at once and pause after N steps")
     parser.add_argument("--screenshot", metavar="PNG", help="after --steps, save a screenshot of the window and quit")
+    _add_lecture(parser)
     parser.add_argument("--runs", metavar="DIR", help="where the window writes its runs (default: runs/ here)")
     _add_compare(parser, "side by side in one window, trained in turns")
     _add_history(parser)
@@ -440,6 +442,7 @@ def _open_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--step", type=int, metavar="N", help="show the record of step N (default: the last)")
     parser.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window and quit")
+    _add_lecture(parser)
     return parser
 
 
@@ -449,6 +452,14 @@ def _add_compare(parser, what: str) -> None:
         metavar="SETTING=V1,V2",
         help=f"train 2 to 4 variants of the preset that differ only in SETTING, with the same seed: {what}; "
         "e.g. cell=lstm,gru,rnn, clip=off,norm:1, forget_bias=0,1, hidden=4,16,64",
+    )
+
+
+def _add_lecture(parser) -> None:
+    parser.add_argument(
+        "--lecture",
+        action="store_true",
+        help="open in lecture mode: full screen, large text, compact controls, a few panels (F11 toggles it)",
     )
 
 

@@ -273,10 +273,12 @@ def test_a_checkpoint_that_would_run_code_is_refused_by_resume(tmp_path, capsys,
 def fake_app(monkeypatch):
     calls = []
     app = types.ModuleType("lstm_viz.gui.app")
+    app.lecture = []  # the lecture flag of each call
     app.run_app = (
-        lambda config, steps=None, screenshot=None, runs_dir=None, history_mb=None: calls.append(
+        lambda config, steps=None, screenshot=None, runs_dir=None, history_mb=None, lecture=False: calls.append(
             (config, steps, screenshot, runs_dir, history_mb)
         )
+        or app.lecture.append(lecture)
         or 0
     )
     monkeypatch.setitem(sys.modules, "lstm_viz.gui", types.ModuleType("lstm_viz.gui"))
@@ -312,6 +314,11 @@ def test_train_probes_the_probe_text_and_the_window_gets_it(tmp_path, fake_app):
 def test_the_gui_form_hands_run_app_where_runs_go_and_their_history_budget(tmp_path, fake_app):
     assert cli.main(["--runs", str(tmp_path / "mine"), "--history-mb", "50"]) == 0
     assert fake_app[0][3:] == (tmp_path / "mine", 50.0)
+
+
+def test_the_gui_form_opens_in_lecture_mode_only_when_asked(fake_app):
+    assert cli.main(["--preset", "sine"]) == 0 and cli.main(["--preset", "sine", "--lecture"]) == 0
+    assert sys.modules["lstm_viz.gui.app"].lecture == [False, True]
 
 
 def test_the_gui_form_defaults_to_the_sine_preset(fake_app):

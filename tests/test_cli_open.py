@@ -21,7 +21,7 @@ def no_window(monkeypatch):
     """open_app standing in: a case that got as far as opening the window shows here."""
     opened = []
     app = types.ModuleType("lstm_viz.gui.app")
-    app.open_app = lambda run, step=None, screenshot=None: opened.append((run, step)) or 0
+    app.open_app = lambda run, step=None, screenshot=None, lecture=False: opened.append((run, step)) or 0
     monkeypatch.setitem(sys.modules, "lstm_viz.gui", types.ModuleType("lstm_viz.gui"))
     monkeypatch.setitem(sys.modules, "lstm_viz.gui.app", app)
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")  # no screen needed: no window opens

@@ -307,7 +307,7 @@ def no_window(monkeypatch):
     """The window's entry points, standing in: a case that got as far as opening one shows here."""
     opened = []
     app = types.ModuleType("lstm_viz.gui.app")
-    app.open_app = lambda run, step=None, screenshot=None: opened.append(("open", run, step)) or 0
+    app.open_app = lambda run, step=None, screenshot=None, lecture=False: opened.append(("open", run, step)) or 0
     app.run_app = lambda config, **settings: opened.append(("run", config, settings)) or 0
     monkeypatch.setitem(sys.modules, "lstm_viz.gui", types.ModuleType("lstm_viz.gui"))
     monkeypatch.setitem(sys.modules, "lstm_viz.gui.app", app)

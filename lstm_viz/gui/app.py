@@ -40,13 +40,15 @@ def run_app(
     screenshot: Path | None = None,
     runs_dir: Path | None = None,
     history_mb: float | None = None,
+    lecture: bool = False,
 ) -> int:
     """Open the window on `config` and train; the exit code.
 
     steps: pause after this many steps. screenshot: once `steps` (default 0) steps are
     trained and drawn, save a PNG of the whole window there and quit. runs_dir: every run
     trained in the window is recorded in a folder of its own under it (None: not recorded),
-    with history_mb the size budget of its history.
+    with history_mb the size budget of its history. lecture: open in lecture mode. A screenshot is taken of the
+    default layout (or lecture mode's), not the one remembered from the last launch, and remembers nothing.
     """
     app = _application()
     from PyQt6.QtCore import QTimer
@@ -54,7 +56,7 @@ def run_app(
     from lstm_viz.gui.main_window import MainWindow
 
     try:
-        window = MainWindow(config, runs_dir=runs_dir, history_mb=history_mb)
+        window = MainWindow(config, runs_dir=runs_dir, history_mb=history_mb, remember_view=screenshot is None)
     except ConfigError as error:
         print(f"lstm-viz: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -71,6 +73,8 @@ def run_app(
     sys.excepthook = report_bug
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, interrupt)  # the window's 30 fps timer gives Python the chance to run it
+    if lecture:
+        window.set_lecture_mode(True)
     window.show()
     if screenshot is not None:
         target = steps or 0
@@ -105,17 +109,17 @@ def _save_and_exit(app, window, screenshot: Path) -> None:
     app.exit(0 if saved else EXIT_BAD_INPUT)
 
 
-def open_app(run, step: int | None = None, screenshot: Path | None = None) -> int:
+def open_app(run, step: int | None = None, screenshot: Path | None = None, lecture: bool = False) -> int:
     """Open the window on a recorded run (history.Run), read-only, at `step` or at its newest record,
     following it while its writer goes on; the exit code. screenshot: save a PNG of the window once
-    that step is drawn, and quit."""
+    that step is drawn, and quit (of the default layout, remembering nothing). lecture: in lecture mode."""
     app = _application()
     from PyQt6.QtCore import QTimer
 
     from lstm_viz.gui.main_window import open_viewer
 
     try:
-        window = open_viewer(run, step)
+        window = open_viewer(run, step, remember_view=screenshot is None)
     except ConfigError as error:
         print(f"lstm-viz: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -128,6 +132,8 @@ def open_app(run, step: int | None = None, screenshot: Path | None = None) -> in
     sys.excepthook = report_bug
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, lambda *_: app.exit(EXIT_INTERRUPTED))
+    if lecture:
+        window.set_lecture_mode(True)
     window.show()
     if screenshot is not None:  # the first frame is drawn already: let the layout settle, then save
         QTimer.singleShot(SCREENSHOT_DELAY_MS * 3, lambda: _save_and_exit(app, window, screenshot))

@@ -347,6 +347,14 @@ class ControlsPanel(QWidget):
         """Train the character model on the text file at `path`."""
         self._edit(task="chars", text=path, bidirectional=False)
 
+    def choose_preset(self, name: str) -> None:
+        """Load preset `name`, as choosing it in the Preset box does (lecture mode's toolbar has one too)."""
+        self._load_preset(name)
+
+    def apply_clip(self, clip: Clip) -> None:
+        """Clip with `clip` from the next step, as editing the Clipping row does."""
+        self._edit(clip=clip)
+
     # ---- edits -------------------------------------------------------------------------
     def _edit(self, **changes) -> None:
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
 import sys
 import time
 from collections import deque
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QAction, QKeySequence, QPainter, QShortcut
+from PyQt6.QtGui import QAction, QFont, QKeySequence, QPainter, QShortcut
 from PyQt6.QtSvg import QSvgGenerator
 from PyQt6.QtWidgets import (
     QDockWidget,
@@ -39,7 +40,17 @@ from lstm_viz.core.snapshot import Snapshot
 from lstm_viz.gui.compare.dialog import CompareDialog
 from lstm_viz.gui.compare.window import CompareWindow, live_compare_window
 from lstm_viz.gui.controls import ControlsPanel
+from lstm_viz.gui.lecture import (
+    LECTURE_PANELS,
+    LECTURE_SCALE,
+    NORMAL_SCALE,
+    SETTINGS_VERSION,
+    LectureBar,
+    ViewSettings,
+    step_scale,
+)
 from lstm_viz.gui.panels import GatesPanel, GradientsPanel, StatesPanel, TaskViewPanel, TrainingPanel
+from lstm_viz.gui.panels.plots import font_scale, set_font_scale
 from lstm_viz.gui.state import Selection
 from lstm_viz.gui.timeline import History, Timeline
 from lstm_viz.gui.worker import NOTICE_MARK, TrainingWorker, is_notice, is_warning
@@ -48,7 +59,8 @@ FRAME_INTERVAL_MS = 30  # ≤33 frames/s, so ~30 even when a tick comes late; dr
 DRAW_SHARE = 0.9  # drawing and painting take at most this share of the GUI thread's time (costly frames are spaced out)
 DRAW_BURST_S = 0.1  # unspent drawing time saved up, at most: one slow frame (a GC pause) does not skip the next
 PACE_WINDOW_S = 10.0  # the status bar's frame rate is over the frames of this long
-MIN_SIZE = (1280, 720)
+MIN_SIZE = (1024, 720)  # the window fits a 1024x768 projector and a 1280x720 screen
+COMPACT_BELOW = 900  # a window less tall than this has the task view under the controls
 TEXT_FILTER = "Text files (*.txt *.md *.rst *.py *.csv *.tsv *.json *.html *.tex);;All files (*)"
 NOTICE_MS = 8000  # a notice ("✓ Saved ...") hides itself after this long; an error stays until closed or replaced
 MESSAGE_STYLE = "#messages {{ background: {background}; border-top: 2px solid {line}; }} QLabel {{ color: {text}; }}"
@@ -64,6 +76,8 @@ SHORTCUTS = (
     ("Ctrl+S", "save a checkpoint"),
     ("Ctrl+L", "load a checkpoint"),
     ("Ctrl+K", "compare: variants of the current settings side by side"),
+    ("F11", "lecture mode: full screen, large text, compact controls (F11 or Esc leaves it)"),
+    ("Ctrl++ / Ctrl+-", "larger / smaller text and lines (Ctrl+0: the default size)"),
     ("Ctrl+Q", "quit"),
 )
 ABOUT = (
@@ -84,9 +98,11 @@ class MainWindow(QMainWindow):
         runs_dir: Path | None = None,
         history_mb: float | None = None,
         run: Run | None = None,
+        remember_view: bool = True,
     ) -> None:
         """A window training `config`, each run recorded under `runs_dir` (None: not recorded); or, given `run`,
-        a window showing that recorded run read-only (no training; `config` its settings)."""
+        a window showing that recorded run read-only (no training; `config` its settings). remember_view: open
+        with the layout, lecture mode and font scale of the last window closed, and remember this one's."""
         super().__init__()
         # ConfigError reaches the caller
         self.worker = TrainingWorker(config, runs_dir, history_mb) if run is None else None
@@ -116,6 +132,7 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
         self._build_timeline()
+        self._build_lecture_bar()
         self._build_menus()
         self._build_message_bar()
         self._build_status_bar()
@@ -123,6 +140,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._link_time_axes()
         self.restore_layout()
+        self._restore_view(ViewSettings() if remember_view else None)
         self._show_title(config)
 
         self.timer = QTimer(self)
@@ -149,30 +167,39 @@ class MainWindow(QMainWindow):
 
     def restore_layout(self) -> None:
         """The default window size (unless maximised) and docks: controls on the left; gates and states
-        in the middle; gradients, training and the task on the right, each column split evenly."""
+        in the middle; gradients, training and the task on the right, each column split evenly. On a short
+        screen (a 1024x768 projector, 1280x720) the task view goes under the controls, which then scroll:
+        three panels' plots would not fit one column."""
         if not self.windowState() & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen):
             self._fit_to_screen()
         docks = self.docks
         for dock in docks.values():
             dock.setFloating(False)
             dock.show()
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, docks["Controls"])
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, docks["Gates"])
-        self.splitDockWidget(docks["Gates"], docks["Gradients through time"], Qt.Orientation.Horizontal)
-        self.splitDockWidget(docks["Gates"], docks["States"], Qt.Orientation.Vertical)
-        self.splitDockWidget(docks["Gradients through time"], docks["Training"], Qt.Orientation.Vertical)
-        self.splitDockWidget(docks["Training"], docks["Task view"], Qt.Orientation.Vertical)
-        width = max(self.width(), MIN_SIZE[0])
+        columns = self.default_columns()
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, docks[columns[0][0]])
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, docks[columns[1][0]])
+        self.splitDockWidget(docks[columns[1][0]], docks[columns[2][0]], Qt.Orientation.Horizontal)
+        for column in columns:
+            for above, below in zip(column, column[1:], strict=False):
+                self.splitDockWidget(docks[above], docks[below], Qt.Orientation.Vertical)
+        width = self.width()
         self.resizeDocks(
-            [docks["Controls"], docks["Gates"], docks["Gradients through time"]],
+            [docks[column[0]] for column in columns],
             [300, (width - 300) // 2, (width - 300) // 2],
             Qt.Orientation.Horizontal,
         )
         height = self.height() - self.menuWidget().sizeHint().height() - self.statusBar().sizeHint().height()
         height -= self.timeline_bar.sizeHint().height()
-        for column in (["Gates", "States"], ["Gradients through time", "Training", "Task view"]):
+        for column in columns:
             sizes = [height // len(column)] * len(column)
             self.resizeDocks([docks[title] for title in column], sizes, Qt.Orientation.Vertical)
+
+    def default_columns(self) -> list[list[str]]:
+        """The docks of the default layout's three columns, top to bottom."""
+        if self.height() < COMPACT_BELOW:
+            return [["Controls", "Task view"], ["Gates", "States"], ["Gradients through time", "Training"]]
+        return [["Controls"], ["Gates", "States"], ["Gradients through time", "Training", "Task view"]]
 
     def _build_message_bar(self) -> None:
         """A banner over the bottom edge of the docks, above the status bar: red for errors, green for
@@ -198,11 +225,11 @@ class MainWindow(QMainWindow):
 
     def _place_message_bar(self) -> None:
         """As wide as the window, as tall as its wrapped text, its bottom on the timeline's top (the status bar's
-        if the timeline is hidden)."""
+        if the timeline is hidden, the window's if both are, as in lecture mode)."""
         width = self.width()
         height = self.message_bar.heightForWidth(width)
-        below = self.timeline_bar if self.timeline_bar.isVisible() else self.statusBar()
-        self.message_bar.setGeometry(0, below.geometry().top() - height, width, height)
+        below = [bar.geometry().top() for bar in (self.timeline_bar, self.statusBar()) if bar.isVisible()]
+        self.message_bar.setGeometry(0, (below[0] if below else self.height()) - height, width, height)
         self.message_bar.raise_()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
@@ -239,7 +266,23 @@ class MainWindow(QMainWindow):
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addAction(self.timeline_bar.toggleViewAction())
         view_menu.addSeparator()
-        self._action(view_menu, "Restore default layout", self.restore_layout)
+        self.lecture_action = self._action(view_menu, "Lecture mode", lambda: self.set_lecture_mode(not self.lecture))
+        self.lecture_action.setShortcut(QKeySequence("F11"))
+        self.lecture_action.setCheckable(True)
+        lecture_panels_menu = view_menu.addMenu("Panels in lecture mode")
+        self.lecture_panel_actions = {}
+        for title in self.panels:
+            action = self._action(lecture_panels_menu, title, lambda title=title: self._toggle_lecture_panel(title))
+            action.setCheckable(True)
+            self.lecture_panel_actions[title] = action
+        view_menu.addSeparator()
+        self._action(view_menu, "Larger text", lambda: self.step_font_scale(1)).setShortcuts(
+            [QKeySequence("Ctrl++"), QKeySequence("Ctrl+=")]
+        )
+        self._action(view_menu, "Smaller text", lambda: self.step_font_scale(-1), "Ctrl+-")
+        self._action(view_menu, "Default text size", lambda: self.set_font_scale(None), "Ctrl+0")
+        view_menu.addSeparator()
+        self._action(view_menu, "Restore default layout", self.restore_default_view)
 
         help_menu = self.menu_bar.addMenu("&Help")
         self._action(help_menu, "Keyboard shortcuts", self.show_shortcuts)
@@ -255,6 +298,7 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_shortcuts(self) -> None:
+        QShortcut(QKeySequence("Esc"), self, activated=lambda: self.set_lecture_mode(False))
         self.timeline.install_shortcuts(self)
         for key, change in (("Alt+Left", -1), ("Alt+Right", 1)):  # plain ←/→ move the timeline
             QShortcut(QKeySequence(key), self, activated=lambda change=change: self.step_timestep(change))
@@ -286,7 +330,7 @@ class MainWindow(QMainWindow):
             plot.setXLink(plots[0])
 
     def _fit_to_screen(self) -> None:
-        """90% of a large screen; all of a screen smaller than 1280x720 / 0.9 (a 1366x768 laptop)."""
+        """90% of a large screen; all of a screen smaller than MIN_SIZE / 0.9 (a 1024x768 projector)."""
         available = self.screen().availableGeometry()
         width, height = (
             int(size * 0.9) if size * 0.9 >= minimum else size
@@ -294,6 +338,158 @@ class MainWindow(QMainWindow):
         )
         self.resize(width, height)
         self.move(available.x() + (available.width() - width) // 2, available.y() + (available.height() - height) // 2)
+
+    # ---- lecture mode, font scale, remembered view ------------------------------------------------
+    def _build_lecture_bar(self) -> None:
+        """Lecture mode's compact controls along the top, hidden outside it."""
+        self.lecture = False
+        self.lecture_bar = LectureBar(self.controls, self)
+        self.lecture_bar.start_pause_clicked.connect(self.start_pause)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.lecture_bar)
+        self.lecture_bar.hide()
+
+    def _restore_view(self, settings: ViewSettings | None) -> None:
+        """The layout, lecture mode and font scales saved by the last window closed (settings None: the defaults,
+        at the text size shown now, and nothing is saved)."""
+        self.view_settings = settings
+        self._base_font = QFont(self.font())
+        self._normal_geometry = None  # the window's place before lecture mode made it full screen
+        self.layouts: dict[str, object] = {"normal": None, "lecture": None}  # saveState() of each mode's docks
+        self.font_scales = {"normal": NORMAL_SCALE if settings else font_scale(), "lecture": LECTURE_SCALE}
+        self.lecture_panels = LECTURE_PANELS
+        if settings is not None:
+            self.font_scales = {mode: settings.scale(mode) for mode in self.font_scales}
+            self.layouts = {mode: settings.layout(mode) for mode in self.layouts}
+            self.lecture_panels = settings.lecture_panels()
+            geometry = settings.store.value("normal/geometry")
+            if geometry is not None:
+                self.restoreGeometry(geometry)
+            if self.layouts["normal"] is not None:
+                self.restoreState(self.layouts["normal"], SETTINGS_VERSION)
+        self._check_lecture_panels()
+        self._apply_font_scale()
+        if settings is not None and settings.lecture():
+            self.set_lecture_mode(True)
+
+    def set_lecture_mode(self, on: bool) -> None:
+        """Lecture mode (F11; F11 or Esc leaves it): full screen, the lecture font scale, the compact toolbar instead
+        of the Controls dock, and only the panels chosen for it; each mode keeps its own layout."""
+        if on == self.lecture:
+            self.lecture_action.setChecked(on)
+            return
+        self.layouts[self.mode] = self.saveState(SETTINGS_VERSION)
+        self.lecture = on
+        if on:
+            self._normal_geometry = self.saveGeometry()
+            self._arrange_lecture()
+            if self.layouts["lecture"] is not None:
+                self.restoreState(self.layouts["lecture"], SETTINGS_VERSION)
+            self.docks["Controls"].hide()
+            self.lecture_bar.setVisible(self.worker is not None)  # a recorded run has nothing to run
+            self.statusBar().hide()  # its small print is no use to a class; the room is
+            self.showFullScreen()
+        else:
+            self.lecture_panels = tuple(title for title in self.panels if self.docks[title].isVisible())
+            self.lecture_bar.hide()
+            self.statusBar().show()
+            self.showNormal()
+            if self._normal_geometry is not None:
+                self.restoreGeometry(self._normal_geometry)
+            if self.layouts["normal"] is not None:
+                self.restoreState(self.layouts["normal"], SETTINGS_VERSION)
+            else:
+                self.restore_layout()
+        self.lecture_action.setChecked(on)
+        self._check_lecture_panels()
+        self._apply_font_scale()
+        self._save_view()
+
+    @property
+    def mode(self) -> str:
+        return "lecture" if self.lecture else "normal"
+
+    def _arrange_lecture(self) -> None:
+        """The chosen panels in a grid of even cells (2 x 2 for four), nothing else but the compact toolbar."""
+        chosen = [title for title in self.panels if title in self.lecture_panels] or [next(iter(self.panels))]
+        for title, dock in self.docks.items():
+            dock.setFloating(False)
+            dock.setVisible(title in chosen)
+        self.timeline_bar.hide()
+        columns = math.ceil(math.sqrt(len(chosen)))
+        top_row = chosen[:columns]
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.docks[top_row[0]])
+        for left, right in zip(top_row, top_row[1:], strict=False):
+            self.splitDockWidget(self.docks[left], self.docks[right], Qt.Orientation.Horizontal)
+        for index, title in enumerate(chosen[columns:]):
+            self.splitDockWidget(self.docks[chosen[index]], self.docks[title], Qt.Orientation.Vertical)
+        screen = self.screen().geometry()
+        self.resizeDocks([self.docks[title] for title in top_row], [screen.width() // columns] * columns,
+                         Qt.Orientation.Horizontal)  # fmt: skip
+        for column in range(columns):
+            stacked = chosen[column::columns]
+            self.resizeDocks([self.docks[title] for title in stacked], [screen.height() // len(stacked)] * len(stacked),
+                             Qt.Orientation.Vertical)  # fmt: skip
+
+    def _toggle_lecture_panel(self, title: str) -> None:
+        """View > Panels in lecture mode: show `title` in lecture mode or not (at once, when in it)."""
+        if self.lecture:
+            self.lecture_panels = tuple(shown for shown in self.panels if self.docks[shown].isVisible())
+        chosen = set(self.lecture_panels) ^ {title}
+        self.lecture_panels = tuple(shown for shown in self.panels if shown in chosen)
+        if self.lecture:
+            self._arrange_lecture()
+        self._check_lecture_panels()
+        self._save_view()
+
+    def _check_lecture_panels(self) -> None:
+        for title, action in self.lecture_panel_actions.items():
+            action.setChecked(title in self.lecture_panels)
+
+    def step_font_scale(self, steps: int) -> None:
+        """Ctrl+plus (1) / Ctrl+minus (-1): the next larger or smaller text size of this mode."""
+        self.set_font_scale(step_scale(self.font_scales[self.mode], steps))
+
+    def set_font_scale(self, scale: float | None) -> None:
+        """This mode's font scale (None: its default, Ctrl+0): fonts, fixed sizes and line widths everywhere."""
+        self.font_scales[self.mode] = scale or (LECTURE_SCALE if self.lecture else NORMAL_SCALE)
+        self._apply_font_scale()
+        self._save_view()
+        where = "in lecture mode" if self.lecture else ""
+        self.statusBar().showMessage(f"text size {self.font_scales[self.mode]:g}x {where} (Ctrl+0: default)", NOTICE_MS)
+
+    def _apply_font_scale(self) -> None:
+        scale = self.font_scales[self.mode]
+        set_font_scale(scale)
+        font = QFont(self._base_font)
+        font.setPointSizeF(self._base_font.pointSizeF() * scale)
+        self.setFont(font)
+        for panel in self.panels.values():
+            panel.fit_minimum_height()
+
+    def _save_view(self) -> None:
+        """Remember the layout of the mode shown, lecture mode and the font scales for the next launch."""
+        if self.view_settings is None:
+            return
+        self.layouts[self.mode] = self.saveState(SETTINGS_VERSION)
+        self.view_settings.save(self.lecture, self.font_scales, self.layouts, self.lecture_panels)
+        geometry = self._normal_geometry if self.lecture else self.saveGeometry()
+        if geometry is not None:
+            self.view_settings.store.setValue("normal/geometry", geometry)
+
+    def restore_default_view(self) -> None:
+        """View > Restore default layout: out of lecture mode, default text sizes, lecture panels and docks, and
+        nothing remembered but that."""
+        if self.lecture:
+            self.set_lecture_mode(False)
+        self.layouts = {"normal": None, "lecture": None}
+        self.font_scales = {"normal": NORMAL_SCALE, "lecture": LECTURE_SCALE}
+        self.lecture_panels = LECTURE_PANELS
+        self._check_lecture_panels()
+        self._apply_font_scale()
+        self.timeline_bar.show()
+        self.restore_layout()
+        if self.view_settings is not None:
+            self.view_settings.clear()
 
     # ---- drawing ---------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -344,6 +540,7 @@ class MainWindow(QMainWindow):
         if new_message:
             self.show_message(snapshot.message)
         self.controls.set_running(snapshot.running)
+        self.lecture_bar.set_running(snapshot.running)
         self._frame_times.append(time.perf_counter())
         self._show_status(snapshot)
         self.drawn.emit()
@@ -411,6 +608,7 @@ class MainWindow(QMainWindow):
         self.status_label.setText(f"{state} · {loss}" if loss else state)
 
     def _show_title(self, config: RunConfig) -> None:
+        self.lecture_bar.show_config(config, self.controls.preset_name)
         if self.worker is None:
             self.setWindowTitle(f"lstm_viz — {self.history.path} (recorded run, read-only)")
             return
@@ -591,7 +789,7 @@ class MainWindow(QMainWindow):
         if not path:
             return None
         try:
-            viewer = open_viewer(open_run(path))
+            viewer = open_viewer(open_run(path), remember_view=False)
         except ConfigError as error:
             self.show_message(f"Cannot open run: {error}")
             return None
@@ -750,6 +948,7 @@ class MainWindow(QMainWindow):
                 self._refresh_history()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self._save_view()
         self.timer.stop()
         if self.worker is not None:
             self.worker.stop()
@@ -775,9 +974,10 @@ def frame_pace(frame_times: list[float], now: float, steps_per_s: float, limited
     return pace
 
 
-def open_viewer(run: Run, step: int | None = None) -> MainWindow:
+def open_viewer(run: Run, step: int | None = None, remember_view: bool = True) -> MainWindow:
     """A window showing recorded `run` read-only, at `step` or following its newest record; ConfigError if the
-    run has nothing it can show (no record and no settings, or a record that cannot be read)."""
+    run has nothing it can show (no record and no settings, or a record that cannot be read). remember_view: as
+    MainWindow's (a run opened from a window takes the text size there and no remembered layout)."""
     steps = run.steps
     if step is not None or len(steps):
         shown = int(steps[-1]) if step is None else int(step)
@@ -786,7 +986,7 @@ def open_viewer(run: Run, step: int | None = None) -> MainWindow:
         config = run.config  # no record yet: the window waits for the first
     else:
         raise ConfigError(f"run '{run.path}' has no history records to show (trained with --history-mb 0?)")
-    window = MainWindow(config, run=run)
+    window = MainWindow(config, run=run, remember_view=remember_view)
     window.first_view = ("step", int(step)) if step is not None else ("newest", None)
     return window
 

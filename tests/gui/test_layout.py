@@ -9,10 +9,10 @@ from PyQt6.QtCore import Qt
 
 from lstm_viz.core.config import RunConfig
 from lstm_viz.gui.main_window import MainWindow
+from lstm_viz.gui.panels.plots import Plot
 
 NAMES = RunConfig(task="chars", text="names", hidden=8, seq_len=20, batch=8)
 TIMEOUT_MS = 20000
-RIGHT_COLUMN = ("Gradients through time", "Training", "Task view")
 
 
 @pytest.fixture
@@ -95,14 +95,17 @@ def test_a_notice_hides_itself_and_an_error_stays(window):
 def test_restore_default_layout_brings_back_the_window_size_and_even_columns(qtbot, window):
     default = geometry(window)
     docks = window.docks
-    window.resizeDocks([docks[title] for title in RIGHT_COLUMN], [20, 20, 2000], Qt.Orientation.Vertical)
+    right_column = window.default_columns()[2]
+    top = docks[right_column[0]].height()
+    window.resizeDocks([docks[title] for title in right_column], [20] * (len(right_column) - 1) + [2000],
+                       Qt.Orientation.Vertical)  # fmt: skip
     window.resize(window.width() - 300, window.height() + 900)  # past the bottom of the screen
     qtbot.wait(50)
-    assert docks["Training"].height() < 100 and window.height() > window.screen().availableGeometry().height()
+    assert docks[right_column[0]].height() < top - 20 and window.height() > window.screen().availableGeometry().height()
     window.restore_layout()
     qtbot.wait(50)
     assert geometry(window) == default
-    heights = [docks[title].height() for title in RIGHT_COLUMN]
+    heights = [docks[title].height() for title in right_column]
     assert max(heights) - min(heights) <= 2, heights
     assert abs(docks["Gates"].height() - docks["States"].height()) <= 2
 
@@ -118,4 +121,82 @@ def test_after_a_reset_the_training_axes_show_the_new_run(qtbot, window):
     (x_low, x_high), (y_low, y_high) = training.loss_plot.viewRange()
     assert (x_low, x_high) == (0, 10)
     baseline = math.log10(window.last_snapshot.baseline_loss)
-    assert y_low <= baseline <= y_high and y_high - y_low < 1  # around the baseline, the only thing in it
+    assert y_low <= baseline <= y_high and y_high - y_low == 1  # the decade around the baseline, the only thing in it
+
+
+# ---- legible at 1024x768 and 1280x720, in either mode and at any text size --------------------------------
+SINE = RunConfig(task="sine", hidden=8, seq_len=20, batch=8)
+SCREENS = [(1024, 768), (1280, 720)]
+MODES = [(False, (0.9, 1.0, 1.1)), (True, (1.25, 1.5))]  # (lecture, font scales): each mode's default and steps
+
+
+def shown_plots(window):
+    """Every plot the visible panels show now."""
+    for title, panel in window.panels.items():
+        if window.docks[title].isVisible():
+            for item in panel.graphics.scene().items():
+                if isinstance(item, Plot) and item.isVisible():
+                    yield title, item
+
+
+def problems(window) -> list[str]:
+    """What is cut or too small: a plot shorter than its minimum, a title cut, a value axis with < 2 labels."""
+    found = []
+    for title, plot in shown_plots(window):
+        name = f"{title}: {plot.titleLabel.text[:30]!r}"
+        if plot.vb.height() < plot.vb.minimumHeight() - 0.5:
+            found.append(f"{name} is {plot.vb.height():.0f} px tall, below its {plot.vb.minimumHeight():.0f}")
+        if plot.titleLabel.is_cut():
+            label = plot.titleLabel
+            text = label.mapRectFromItem(label.item, label.item.boundingRect())
+            place = label.rect()
+            found.append(f"{name}: title {text.width():.0f}x{text.height():.0f} cut in {place.width():.0f}x"
+                         f"{place.height():.0f}")  # fmt: skip
+        axis = plot.getAxis("left")
+        if plot.vb.addedItems and axis.style["showValues"] and len(axis.labelled_ticks()) < 2:
+            found.append(f"{name}: y axis labels {axis.labelled_ticks()}")
+    return found
+
+
+@pytest.mark.parametrize("config", [SINE, NAMES], ids=["sine", "chars"])
+def test_the_window_fits_small_screens_with_nothing_cut_in_either_mode_and_any_text_size(qtbot, config):
+    window = MainWindow(config, remember_view=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.worker.start(until_step=30)
+    qtbot.waitUntil(lambda: window.last_snapshot is not None and window.last_snapshot.step >= 30, timeout=TIMEOUT_MS)
+    try:
+        for lecture, scales in MODES:
+            window.set_lecture_mode(lecture)
+            for scale in scales:
+                window.set_font_scale(scale)
+                for width, height in SCREENS:
+                    window.showNormal()
+                    window.resize(width, height)
+                    qtbot.wait(150)  # the layout settles, titles wrap, ticks are placed
+                    where = f"{width}x{height}, {'lecture' if lecture else 'normal'} mode, text x{scale}"
+                    assert (window.width(), window.height()) == (width, height), where  # it fits
+                    assert problems(window) == [], where
+    finally:
+        window.set_lecture_mode(False)
+        window.set_font_scale(None)
+        window.close()
+
+
+def test_in_lecture_mode_at_1024x768_axis_labels_are_16_points_or_more(qtbot):
+    window = MainWindow(SINE, remember_view=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.set_lecture_mode(True)
+    window.showNormal()
+    window.resize(1024, 768)
+    qtbot.wait(100)
+    try:
+        for _, plot in shown_plots(window):
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                if axis.labelText:
+                    assert float(axis.labelStyle["font-size"].removesuffix("pt")) >= 16, (plot, name)
+    finally:
+        window.set_lecture_mode(False)
+        window.close()

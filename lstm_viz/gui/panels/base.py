@@ -3,8 +3,10 @@ timestep; see gui/state.py), and the update flow of the panels that draw the pro
 
 from __future__ import annotations
 
+import math
+
 from PyQt6 import QtWidgets
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import Qt, pyqtSignal
 
 from lstm_viz.core.snapshot import Snapshot, Trace
 from lstm_viz.gui.panels.plots import CACHED, new_graphics
@@ -30,6 +32,12 @@ class Panel(QtWidgets.QWidget):
 
     def update_snapshot(self, snapshot: Snapshot) -> None:
         raise NotImplementedError
+
+    def fit_minimum_height(self) -> None:
+        """Never shorter than the plots laid out now need (each plot's least height, titles and axes): a dock
+        squeezed further would shrink plots below two labelled ticks. Again after a new layout or font scale."""
+        needed = self.graphics.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize).height()
+        self.graphics.setMinimumHeight(math.ceil(needed) + 2 * self.graphics.frameWidth())
 
     def render(self, *args, **kwargs) -> None:
         """QWidget.render with every plot item drawn anew, not from its cached pixmap (axes and titles
@@ -77,6 +85,7 @@ class TracePanel(Panel):
         if kind != self.kind:
             self.kind = kind
             self.arrange(kind)
+            self.fit_minimum_height()
         self.snapshot = snapshot
         self.draw()
 

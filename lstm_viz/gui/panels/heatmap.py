@@ -15,13 +15,23 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
 from PyQt6.QtCore import pyqtSignal
 
-from lstm_viz.gui.panels.plots import COLORBAR_WIDTH, GREY, TimePlot, nice_limit, short_number, style_axis, tick_font
+from lstm_viz.gui.panels.plots import (
+    COLORBAR_WIDTH,
+    ReadOut,
+    TimePlot,
+    follow_scale,
+    nice_limit,
+    restyle_axis,
+    scaled,
+    short_number,
+    style_axis,
+)
 
 GATE_COLORMAP = "viridis"  # values in 0..1
 DIVERGING_COLORMAP = "CET-D1A"  # values in -m..m, zero in the middle
 GATE_LEVELS = (0.0, 1.0)
 TANH_LEVELS = (-1.0, 1.0)
-COLORBAR_AXIS_WIDTH = 44  # fits "-5e-3", "-0.05" (colour-bar labels are short_number()s)
+COLORBAR_AXIS_WIDTH = 44  # at font scale 1; fits "-5e-3", "-0.05" (colour-bar labels are short_number()s)
 NAN_COLOUR = 0xFF808080  # opaque grey: a value that is not a number
 MARKER_END_SIZE = 20  # pixels: the triangles at the ends of the selected unit's row
 
@@ -38,9 +48,6 @@ def _triangle(direction: int) -> QtGui.QPainterPath:
 
 
 POINTING_RIGHT, POINTING_LEFT = _triangle(1), _triangle(-1)
-
-
-HOVER_GAP = 12  # pixels between the cell under the mouse and the read-out: the pointer does not cover it
 
 
 def argb_table(lut: np.ndarray) -> np.ndarray:
@@ -131,8 +138,8 @@ class Heatmap:
             self.colorbar = pg.ColorBarItem(
                 values=levels or TANH_LEVELS, colorMap=colormap, interactive=False, colorMapMenu=False, width=14
             )
-            self.colorbar.setFixedWidth(COLORBAR_WIDTH)
-            self.colorbar.axis.setWidth(COLORBAR_AXIS_WIDTH)
+            self.colorbar.setFixedWidth(scaled(COLORBAR_WIDTH))
+            self.colorbar.axis.setWidth(scaled(COLORBAR_AXIS_WIDTH))
             style_axis(self.colorbar.axis)
             self.colorbar.setImageItem(self.image, insert_in=self.plot)
         # The selected unit: a thin white line on a dark halo, and at each end of its row a white triangle
@@ -147,11 +154,7 @@ class Heatmap:
             item.setZValue(10 + z)
             item.setVisible(marker)
             self.plot.addItem(item, ignoreBounds=True)
-        # Not in the plot: the view would clip it. It lies over the whole panel, added on the first hover.
-        self.hover_text = pg.TextItem(color="w", fill=pg.mkBrush(20, 20, 20, 220), border=pg.mkPen(GREY))
-        self.hover_text.setFont(tick_font())
-        self.hover_text.setZValue(20)
-        self.hover_text.hide()
+        self.hover_text = ReadOut()
         if row_names:
             self.plot.getAxis("left").setTicks([list(enumerate(row_names))])
         self.row_names = tuple(row_names) if row_names else None
@@ -163,6 +166,14 @@ class Heatmap:
         self._hovered: tuple[int, int] | None = None
         self.image.hovered.connect(self._show_hover)
         self.configure(title, colormap, levels)
+        follow_scale(self)
+
+    def rescale(self, ratio: float) -> None:
+        """The colour bar at the current font scale (the plot rescales itself)."""
+        if self.colorbar is not None:
+            self.colorbar.setFixedWidth(scaled(COLORBAR_WIDTH))
+            self.colorbar.axis.setWidth(scaled(COLORBAR_AXIS_WIDTH))
+            restyle_axis(self.colorbar.axis)
 
     def configure(self, title: str, colormap: str, levels: tuple[float, float] | None) -> None:
         """Re-purpose this heatmap for another quantity (on a cell-type change)."""
@@ -236,23 +247,4 @@ class Heatmap:
         if not text:
             self.hover_text.hide()
             return
-        scene = self.plot.scene()
-        if self.hover_text.scene() is not scene:
-            scene.addItem(self.hover_text)
-        self.hover_text.setText(text)
-        self.hover_text.show()
-        # Right of and below the cell, or where there is room: the read-out stays whole inside the panel.
-        view = scene.views()[0]
-        room = view.mapToScene(view.viewport().rect()).boundingRect()
-        cell = self.plot.vb.mapViewToScene(QtCore.QPointF(*where))  # the centre of (timestep, row)
-        size = self.hover_text.boundingRect().size()
-        x = _beside(cell.x(), size.width(), room.left(), room.right())
-        y = _beside(cell.y(), size.height(), room.top(), room.bottom())
-        self.hover_text.setPos(x, y)
-
-
-def _beside(position: float, length: float, low: float, high: float) -> float:
-    """Where a read-out of `length` starts along one axis: HOVER_GAP after `position`, or before it if
-    it would pass `high`, and always between `low` and `high` if it fits there at all."""
-    start = position + HOVER_GAP if position + HOVER_GAP + length <= high else position - HOVER_GAP - length
-    return max(low, min(start, high - length))
+        self.hover_text.show_at(self.plot, QtCore.QPointF(*where), text)  # beside the centre of (timestep, row)

@@ -9,23 +9,29 @@ What keeps a frame of all panels at H=128, T=200 cheap (each measured):
 - each view repaints whole (FullViewportUpdate), not the union of changed regions;
 - grid lines are opaque and under the curves (Qt draws lines with alpha several times slower);
 - 2 px curves are four 1 px antialiased strokes (a 2 px antialiased stroke costs ~5x more).
+
+The font scale (set_font_scale: Ctrl+plus / Ctrl+minus, lecture mode) resizes every plot's fonts,
+fixed sizes and line widths in place; plots made later start at the current scale.
 """
 
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtCore, QtGui, QtWidgets
+from PyQt6 import QtCore, QtGui, QtWidgets, sip
 
-TITLE_SIZE = "11pt"
-TITLE_HEIGHT = 24  # pyqtgraph reserves 30
-LOG_LABEL_PIXELS = 22  # vertical room one log-axis label needs
+TITLE_POINTS = 11
+TITLE_HEIGHT = 22  # pixels for one line of title at scale 1 (pyqtgraph reserves 30)
+LOG_LABEL_PIXELS = 22  # vertical room one log-axis label needs at scale 1
 TEXT_COLOUR = "#DDDDDD"
-LABEL_STYLE = {"font-size": "11pt", "color": TEXT_COLOUR}
+LABEL_POINTS = 11  # axis labels ("unit", "loss")
+TICK_POINTS = 10
 LEFT_AXIS_WIDTH = 58  # fixed, so that the time axes of a panel's plots line up; fits "1e-20" beside the label
+MIN_VIEW_HEIGHT = 26  # a plot's data area is at least this tall at scale 1: room for two labelled y ticks
 COLORBAR_WIDTH = 66  # fixed; plots without a colour bar reserve as much space
 GRID_ALPHA = 0.3
 CACHED = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
@@ -45,10 +51,86 @@ GREY = "#9A9A9A"
 TIMESTEP_MARKER_COLOUR = (255, 255, 255, 170)  # the selected timestep's vertical line
 
 
-def tick_font(points: int = 10) -> QtGui.QFont:
+_font_scale = [1.0]  # one for the whole application: every window's plots
+_scaled_items: weakref.WeakSet = weakref.WeakSet()  # what follows the scale: Plots, heatmaps, read-outs
+
+
+def font_scale() -> float:
+    return _font_scale[0]
+
+
+def set_font_scale(scale: float) -> None:
+    """Scale every plot's fonts, fixed sizes and line widths (1: as designed), in place."""
+    old = _font_scale[0]
+    if scale == old:
+        return
+    _font_scale[0] = scale
+    for item in list(_scaled_items):
+        if _deleted(item):  # a closed window's plot that Python has yet to collect
+            _scaled_items.discard(item)
+        else:
+            item.rescale(scale / old)
+
+
+def _deleted(item) -> bool:
+    """Whether the Qt object of `item` (or of its plot, for a heatmap) is gone."""
+    parts = (item, item.__dict__.get("plot"))
+    return any(isinstance(part, sip.simplewrapper) and sip.isdeleted(part) for part in parts)
+
+
+def follow_scale(item) -> None:
+    """`item.rescale(ratio)` is called whenever the font scale changes (held weakly)."""
+    _scaled_items.add(item)
+
+
+def scaled(pixels: float) -> int:
+    """A size in pixels at the current font scale."""
+    return round(pixels * font_scale())
+
+
+def tick_font(points: float = TICK_POINTS) -> QtGui.QFont:
+    """A font of `points` at scale 1, at the current font scale."""
     font = QtGui.QFont()
-    font.setPointSize(points)
+    font.setPointSizeF(points * font_scale())
     return font
+
+
+def label_style() -> dict:
+    return {"font-size": f"{LABEL_POINTS * font_scale():.3g}pt", "color": TEXT_COLOUR}
+
+
+def rescale_item(item: QtWidgets.QGraphicsItem, ratio: float) -> None:
+    """Widen the pen and enlarge the font of a plot item (a curve, a line, its label, a text) by `ratio`."""
+    if isinstance(item, pg.PlotDataItem):
+        for part in (item.curve, item.scatter):
+            rescale_item(part, ratio)
+        pen = item.opts.get("pen")
+        if pen is not None:
+            item.opts["pen"] = _wider(pg.mkPen(pen), ratio)
+        if item.opts.get("symbolSize"):
+            item.setSymbolSize(item.opts["symbolSize"] * ratio)
+        return
+    if isinstance(item, pg.PlotCurveItem):
+        item.setPen(_wider(pg.mkPen(item.opts["pen"]), ratio))
+    elif isinstance(item, pg.InfiniteLine):
+        item.setPen(_wider(item.pen, ratio))
+        label = getattr(item, "label", None)
+        if isinstance(label, pg.TextItem):
+            rescale_item(label, ratio)
+    elif isinstance(item, pg.TextItem):
+        font = item.textItem.font()
+        font.setPointSizeF(font.pointSizeF() * ratio)
+        item.setFont(font)
+    elif isinstance(item, pg.BarGraphItem):
+        pass  # bars are sized in data units
+    elif hasattr(item, "rescale"):
+        item.rescale(ratio)
+
+
+def _wider(pen: QtGui.QPen, ratio: float) -> QtGui.QPen:
+    wider = QtGui.QPen(pen)
+    wider.setWidthF(max(pen.widthF(), 1.0) * ratio)
+    return wider
 
 
 def coloured(text: str, colour: str) -> str:
@@ -85,6 +167,14 @@ def round_bounds(low: float, high: float) -> tuple[float, float]:
     if low >= 0 > bottom:  # data that is never negative (steps, probabilities): from 0 at the lowest
         bottom = 0.0
     return (bottom, top) if top > bottom else (bottom - step, top + step)
+
+
+def decade_bounds(low: float, high: float) -> tuple[float, float]:
+    """Whole powers of ten around log10 values low..high (with a little margin), at least one decade apart:
+    a log axis shows a power of ten at each end."""
+    margin = 0.02 * max(high - low, 0.05)
+    bottom, top = math.floor(low - margin), math.ceil(high + margin)
+    return float(bottom), float(max(top, bottom + 1))
 
 
 def short_number(value: float) -> str:
@@ -139,7 +229,16 @@ class TimeAxis(pg.AxisItem):
 class ValueAxis(pg.AxisItem):
     """A plot's value axis whose grid lines are opaque: their faded colours blended onto the black
     background beforehand (Qt draws lines with alpha several times slower; a plot whose range
-    changes draws them anew)."""
+    changes draws them anew), and whose labels at the very ends of the axis are drawn too, reaching
+    half a line past them (pyqtgraph leaves out a label not wholly inside the axis: a short plot
+    kept only the one in the middle)."""
+
+    def boundingRect(self):  # noqa: N802 (pyqtgraph's name)
+        rect = super().boundingRect()
+        if self.orientation in ("left", "right"):
+            half_line = QtGui.QFontMetricsF(self.style["tickFont"] or tick_font()).height() / 2 + 1
+            rect = rect.adjusted(0, -half_line, 0, half_line)
+        return rect
 
     def generateDrawSpecs(self, p):  # noqa: N802 (pyqtgraph's name)
         specs = super().generateDrawSpecs(p)
@@ -147,6 +246,16 @@ class ValueAxis(pg.AxisItem):
             return None
         axis, ticks, texts = specs
         return axis, [(_on_black(pen), start, end) for pen, start, end in ticks], texts
+
+    def labelled_ticks(self) -> list[str]:
+        """The tick labels this axis draws now (for tests and read-outs)."""
+        picture = QtGui.QPicture()
+        painter = QtGui.QPainter(picture)
+        try:
+            specs = self.generateDrawSpecs(painter)
+        finally:
+            painter.end()
+        return [text for _, _, text in specs[2]] if specs else []
 
 
 def _on_black(pen: QtGui.QPen) -> QtGui.QPen:
@@ -158,18 +267,21 @@ def _on_black(pen: QtGui.QPen) -> QtGui.QPen:
 
 
 class LogAxis(ValueAxis):
-    """A vertical log-scale axis (its values are log10) with as many short labels as fit at least
-    LOG_LABEL_PIXELS apart: 1..9, 1-2-5, 1-3 or 1 in each decade, every 2nd, 5th, 10th... power
-    of ten over many decades, evenly spaced values when less than two round ones are in view,
-    or else as many of the 1..9 values as fit."""
+    """A vertical log-scale axis (its values are log10) with as many short labels as fit a line apart:
+    1..9, 1-2-5, 1-3 or 1 in each decade, or every 2nd, 5th, 10th... power of ten counted down from
+    the highest in view (a 1e8 explosion reads 1e8); at least two powers of ten whenever two are in
+    view, however short the axis; evenly spaced values when less than two are in view."""
 
     def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803
         if not self.logMode or not (math.isfinite(minVal) and math.isfinite(maxVal)) or maxVal <= minVal or size <= 0:
             return super().tickValues(minVal, maxVal, size)
-        min_gap = LOG_LABEL_PIXELS * (maxVal - minVal) / size  # in decades
+        line = QtGui.QFontMetricsF(self.style["tickFont"] or tick_font()).height()
+        label_pixels = max(scaled(LOG_LABEL_PIXELS), line)
+        min_gap = label_pixels * (maxVal - minVal) / size  # in decades
+        slack = 1e-6 * (maxVal - minVal)  # a view bound on a power of ten, give or take rounding
 
         def inside(values) -> list[float]:
-            return sorted(float(v) for v in values if minVal <= v <= maxVal)
+            return sorted(float(v) for v in values if minVal - slack <= v <= maxVal + slack)
 
         def spaced(values: list[float]) -> bool:
             return len(values) >= 2 and all(b - a >= min_gap for a, b in zip(values, values[1:], strict=False))
@@ -178,8 +290,12 @@ class LogAxis(ValueAxis):
         candidates = [
             inside(d + math.log10(m) for d in decades for m in ms) for ms in (range(1, 10), (1, 2, 5), (1, 3))
         ]
+        powers = inside(decades)  # the powers of ten in view
         every = max(1, int(round_step(min_gap)))
-        candidates.append(inside(d for d in decades if d % every == 0))
+        candidates.append(powers[::-1][::every][::-1])  # counted down from the highest
+        if len(powers) >= 2:  # at the least the lowest and the highest, whatever the height
+            candidates.append([powers[0], powers[-1]])
+            return [(None, next(values for values in candidates if spaced(values) or values == candidates[-1]))]
         low, high = 10.0**minVal, 10.0**maxVal  # within a decade: evenly spaced values, closest at the top
         step = round_step(min_gap * math.log(10) * high)
         candidates.append(
@@ -203,11 +319,13 @@ class SteadyViewBox(pg.ViewBox):
     min_span: the least span each axis's auto-range covers (10 training steps, not fractions of one)."""
 
     SHRINK_BELOW = 0.6
+    hovered = QtCore.pyqtSignal(object)  # the mouse's place in view coordinates, or None when it leaves
 
-    def __init__(self) -> None:
+    def __init__(self, log_y: bool = False) -> None:
         super().__init__()
         self._bounds: list[tuple[float, float] | None] = [None, None]
         self.min_span = [0.0, 0.0]
+        self.log_y = log_y  # y holds log10 values: its bounds are whole decades, at least one apart
 
     def forget(self, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
         """Start afresh for other data (a new run): show these ranges until data arrives, then auto-range
@@ -219,6 +337,9 @@ class SteadyViewBox(pg.ViewBox):
             self.setRange(**ranges[axis], padding=0)
             self.enableAutoRange(axis)
 
+    def hoverEvent(self, event) -> None:  # noqa: N802 (pyqtgraph's name)
+        self.hovered.emit(None if event.isExit() else self.mapToView(event.pos()))
+
     def suggestPadding(self, axis):  # noqa: N802 (pyqtgraph's names)
         return 0.0  # round_bounds() leaves the margin
 
@@ -227,7 +348,8 @@ class SteadyViewBox(pg.ViewBox):
         for axis, data in enumerate(bounds):
             if data is None or not all(math.isfinite(v) for v in data):
                 continue
-            wanted, current = round_bounds(*data), self._bounds[axis]
+            wanted = decade_bounds(*data) if axis == 1 and self.log_y else round_bounds(*data)
+            current = self._bounds[axis]
             span = self.min_span[axis]
             if wanted[1] - wanted[0] < span:  # from a multiple of the span: 0..10, not 0.5..10.5
                 low = math.floor(wanted[0] / span) * span
@@ -240,13 +362,19 @@ class SteadyViewBox(pg.ViewBox):
 
 
 class TitleLabel(pg.LabelItem):
-    """A plot title that never makes its plot wider: in a narrow dock a long title is cut
-    at the right end instead of pushing the plots out of the panel."""
+    """A plot title that never makes its plot wider and is never cut: longer than the plot is wide,
+    it wraps onto more lines (between words, or inside a word wider than the plot), centred, and the
+    plot's title row grows to hold them."""
 
-    def __init__(self, parent: pg.PlotItem) -> None:
-        super().__init__("", size=TITLE_SIZE, color=TEXT_COLOUR, parent=parent)
-        self.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
+    def __init__(self, parent: Plot) -> None:
+        self.plot = None
+        super().__init__("", size=title_size(), color=TEXT_COLOUR, parent=parent)
+        self.plot = parent
         self.item.setCacheMode(CACHED)
+        option = QtGui.QTextOption(QtCore.Qt.AlignmentFlag.AlignHCenter)
+        option.setWrapMode(QtGui.QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)  # a word wider than the plot too
+        self.item.document().setDefaultTextOption(option)
+        self.item.document().setDocumentMargin(1)  # lines close together: two take little more room than one
 
     def updateMin(self):  # noqa: N802 (pyqtgraph's name)
         super().updateMin()
@@ -255,10 +383,27 @@ class TitleLabel(pg.LabelItem):
         self._sizeHint[QtCore.Qt.SizeHint.MinimumSize] = (0, height)
 
     def resizeEvent(self, event):  # noqa: N802
+        self.wrap()
         super().resizeEvent(event)  # centres the text
-        cut_at_left = self.rect().left() - self.itemRect().left()
-        if cut_at_left > 0:  # longer than the plot is wide: keep its beginning in view
-            self.item.moveBy(cut_at_left, 0)
+
+    def wrap(self) -> None:
+        """Wrap the text to the width there is (on one line if it fits); the plot makes room for its lines."""
+        width = self.rect().width()
+        self.item.setTextWidth(-1)
+        if self.item.boundingRect().width() > width > 0:
+            self.item.setTextWidth(width)
+        if self.plot is not None and not sip.isdeleted(self.plot.layout):  # not a plot being taken down
+            self.plot.fit_title_row(self.item.boundingRect().height() if self.text else 0.0)
+
+    def is_cut(self) -> bool:
+        """Whether some of the text lies outside the title's place (it never should)."""
+        text = self.mapRectFromItem(self.item, self.item.boundingRect())
+        place = self.rect()
+        return bool(self.text) and (text.width() > place.width() + 1 or text.height() > place.height() + 1)
+
+
+def title_size() -> str:
+    return f"{TITLE_POINTS * font_scale():.3g}pt"
 
 
 def style_axis(axis: pg.AxisItem) -> None:
@@ -270,15 +415,67 @@ def style_axis(axis: pg.AxisItem) -> None:
     axis.label.setCacheMode(CACHED)
 
 
+def restyle_axis(axis: pg.AxisItem) -> None:
+    """The axis's tick font and label at the current font scale."""
+    axis.setTickFont(tick_font())
+    if axis.labelText:
+        axis.setLabel(axis.labelText, **label_style())
+
+
+class ReadOut(pg.TextItem):
+    """A value read-out beside the mouse, over the whole panel (in a plot, the view would clip it): beside the
+    point it describes, HOVER_GAP away so the pointer does not cover it, and whole inside the panel."""
+
+    HOVER_GAP = 12  # pixels
+
+    def __init__(self) -> None:
+        super().__init__(color="w", fill=pg.mkBrush(20, 20, 20, 220), border=pg.mkPen(GREY))
+        self.setFont(tick_font())
+        self.setZValue(20)
+        self.hide()
+        follow_scale(self)
+
+    def rescale(self, ratio: float) -> None:
+        self.setFont(tick_font())
+
+    def show_at(self, plot: pg.PlotItem, point: QtCore.QPointF, text: str) -> None:
+        """Show `text` beside `point` (view coordinates of `plot`)."""
+        scene = plot.scene()
+        if scene is None:
+            return
+        if self.scene() is not scene:
+            scene.addItem(self)
+        self.setText(text)
+        self.show()
+        view = scene.views()[0]
+        room = view.mapToScene(view.viewport().rect()).boundingRect()
+        where = plot.vb.mapViewToScene(point)
+        size = self.boundingRect().size()
+        self.setPos(
+            _beside(where.x(), size.width(), room.left(), room.right(), self.HOVER_GAP),
+            _beside(where.y(), size.height(), room.top(), room.bottom(), self.HOVER_GAP),
+        )
+
+
+def _beside(position: float, length: float, low: float, high: float, gap: float) -> float:
+    """Where a read-out of `length` starts along one axis: `gap` after `position`, or before it if
+    it would pass `high`, and always between `low` and `high` if it fits there at all."""
+    start = position + gap if position + gap + length <= high else position - gap - length
+    return max(low, min(start, high - length))
+
+
 class Plot(pg.PlotItem):
     """A panel's plot: readable fonts, a fixed-width left axis (time axes of stacked plots line
     up), a title that cannot widen it, a steady auto-range and a context menu with only the view
     actions (no 'Plot Options': turning log mode off there would misplace reference lines).
+    Hovering a line plot reads out the data point nearest the mouse (x and value, from the data).
 
     log_y: the left axis labels the plotted values, which are log10 of the quantity, as powers
     of ten. colorbar_space: keep the right margin a heatmap's colour bar takes, so that the
     time axes of a panel's plots and heatmaps line up.
     """
+
+    READ_OUT_REACH = 30  # pixels along x either side of the mouse in which the nearest point is looked for
 
     def __init__(
         self,
@@ -290,41 +487,139 @@ class Plot(pg.PlotItem):
         bottom_axis: pg.AxisItem | None = None,
     ) -> None:
         axes = {"bottom": bottom_axis or pg.AxisItem("bottom"), "left": LogAxis("left") if log_y else ValueAxis("left")}
-        super().__init__(viewBox=SteadyViewBox(), axisItems=axes)
+        super().__init__(viewBox=SteadyViewBox(log_y), axisItems=axes)
+        self.log_y = log_y
+        self.title_height = scaled(TITLE_HEIGHT)
         self.layout.removeItem(self.titleLabel)
         self.titleLabel.setParentItem(None)
         self.titleLabel = TitleLabel(self)
         self.layout.addItem(self.titleLabel, 0, 1, 1, 5)  # over the view, right axis and colour bar
-        self.layout.setRowFixedHeight(0, TITLE_HEIGHT)
+        self.layout.setRowFixedHeight(0, self.title_height)
         for name in ("left", "bottom"):
             style_axis(self.getAxis(name))
         for name in ("right", "top"):  # hidden, yet they would re-lay out their (empty) label on every range change
             self.getAxis(name).enableAutoSIPrefix(False)
         if log_y:
             self.getAxis("left").setLogMode(False, True)
-        self.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
-        self.setLabel("left", left, **LABEL_STYLE)
-        self.setLabel("bottom", bottom, **LABEL_STYLE)
+        self.getAxis("left").setWidth(scaled(LEFT_AXIS_WIDTH))
+        self.setLabel("left", left)
+        self.setLabel("bottom", bottom)
         if grid:
             self.showGrid(x=False, y=True, alpha=GRID_ALPHA)
             self.getAxis("left").setZValue(self.vb.zValue() - 1)  # opaque grid lines: under the curves
+        self.spacer = None
         if colorbar_space:
-            spacer = pg.GraphicsWidget()
-            spacer.setFixedWidth(COLORBAR_WIDTH)
-            self.layout.addItem(spacer, 2, 5)
+            self.spacer = pg.GraphicsWidget()
+            self.spacer.setFixedWidth(scaled(COLORBAR_WIDTH))
+            self.layout.addItem(self.spacer, 2, 5)
             self.layout.setColumnFixedWidth(4, 5)
+        self.vb.setMinimumHeight(scaled(MIN_VIEW_HEIGHT))
         self.hideButtons()
         self.setMenuEnabled(False, enableViewBoxMenu=True)
+        self.curve_names: dict = {}  # curve -> its name in the read-out (default: the value axis's label)
+        self.read_out = ReadOut()
+        self.read_out_text = ""
+        self.vb.hovered.connect(self.read_value)
+        follow_scale(self)
+
+    def setLabel(self, axis, text=None, units=None, unitPrefix=None, **args):  # noqa: N802, N803 (pyqtgraph's names)
+        """An axis label, in the panels' label style unless given another."""
+        super().setLabel(axis, text, units, unitPrefix, **(args or label_style()))
 
     def set_title(self, title: str) -> None:
         """Set the title only when it changes (laying out a title is not free)."""
         if self.titleLabel.text != title:
             self.setTitle(title)
-            self.layout.setRowFixedHeight(0, TITLE_HEIGHT)
+            self.titleLabel.wrap()
+
+    def fit_title_row(self, text_height: float) -> None:
+        """Make the title row as tall as its (wrapped) text, at least one line at the current scale."""
+        height = max(scaled(TITLE_HEIGHT), math.ceil(text_height))
+        if height != self.title_height:
+            self.title_height = height
+            self.titleLabel.setMaximumHeight(height)
+            self.layout.setRowFixedHeight(0, height)
+            for view in self.scene().views() if self.scene() is not None else []:
+                panel = view.parentWidget()
+                if hasattr(panel, "fit_minimum_height"):  # the panel's least height grows or shrinks with it
+                    QtCore.QTimer.singleShot(0, panel.fit_minimum_height)
+
+    def setTitle(self, title=None, **args):  # noqa: N802 (pyqtgraph's name)
+        super().setTitle(title, **args)
+        height = getattr(self, "title_height", scaled(TITLE_HEIGHT))  # pyqtgraph sets its own: 30
+        self.titleLabel.setMaximumHeight(height)
+        self.layout.setRowFixedHeight(0, height)
+
+    def rescale(self, ratio: float) -> None:
+        """Fonts, fixed sizes and line widths at the current font scale (set_font_scale)."""
+        for name in ("left", "bottom"):
+            restyle_axis(self.getAxis(name))
+        self.getAxis("left").setWidth(scaled(LEFT_AXIS_WIDTH))
+        if self.spacer is not None:
+            self.spacer.setFixedWidth(scaled(COLORBAR_WIDTH))
+        self.vb.setMinimumHeight(scaled(MIN_VIEW_HEIGHT))
+        self.titleLabel.setText(self.titleLabel.text, size=title_size())
+        self.titleLabel.wrap()
+        for item in self.vb.addedItems:
+            rescale_item(item, ratio)
+
+    def name_curve(self, curve, name: str) -> None:
+        """What the read-out calls this curve's values."""
+        self.curve_names[curve] = name
+
+    def nearest_point(self, point: QtCore.QPointF):
+        """(curve, x, y) of the shown data point nearest `point` on screen (view coordinates), among the points
+        within READ_OUT_REACH pixels along x, or the nearest along x; None if no curve has data."""
+        pixel_width, pixel_height = self.vb.viewPixelSize()
+        if not (pixel_width > 0 and pixel_height > 0):
+            return None
+        best = None
+        for curve in self.vb.addedItems:
+            if not isinstance(curve, pg.PlotDataItem | pg.PlotCurveItem) or not curve.isVisible():
+                continue
+            xs, ys = curve.xData, curve.yData
+            if xs is None or ys is None or len(xs) == 0:
+                continue
+            reach = self.READ_OUT_REACH * pixel_width
+            first, last = np.searchsorted(xs, [point.x() - reach, point.x() + reach])  # x ascending (steps, timesteps)
+            if last <= first:
+                first = min(int(np.searchsorted(xs, point.x())), len(xs) - 1)
+                first = first - 1 if first > 0 and point.x() - xs[first - 1] < xs[first] - point.x() else first
+                last = first + 1
+            near_x, near_y = xs[first:last], ys[first:last]
+            distance = np.hypot((near_x - point.x()) / pixel_width, (near_y - point.y()) / pixel_height)
+            distance[~np.isfinite(distance)] = np.inf
+            index = int(np.argmin(distance))
+            if np.isfinite(distance[index]) and (best is None or distance[index] < best[0]):
+                best = (distance[index], curve, float(near_x[index]), float(near_y[index]))
+        return best[1:] if best is not None else None
+
+    def describe_point(self, curve, x: float, y: float) -> str:
+        """'training step 120 · loss 0.0234': x as the axis names it, the value as it is (not its log)."""
+        axis = self.getAxis("bottom")
+        x_name = axis.labelText or "x"
+        x_text = f"{x:.0f}" if float(x).is_integer() else f"{x:.4g}"
+        labels = getattr(axis, "labels", None)
+        if labels and float(x).is_integer() and 0 <= int(x) < len(labels):
+            x_text += f" ('{labels[int(x)]}')"
+        value = 10.0**y if self.log_y else y
+        name = self.curve_names.get(curve) or self.getAxis("left").labelText or "value"
+        return f"{x_name} {x_text} · {name} {value:.4g}"
+
+    def read_value(self, point: QtCore.QPointF | None) -> None:
+        """Read out the data point nearest the mouse, or hide the read-out (None: the mouse left)."""
+        found = self.nearest_point(point) if point is not None else None
+        if found is None:
+            self.read_out_text = ""
+            self.read_out.hide()
+            return
+        curve, x, y = found
+        self.read_out_text = self.describe_point(curve, x, y)
+        self.read_out.show_at(self, QtCore.QPointF(x, y), self.read_out_text)
 
     def settle(self) -> None:
-        """Apply a pending auto-range now, after new data, rather than when the view paints: a range
-        that changes while it paints makes Qt paint the whole panel a second time."""
+        """Apply a pending auto-range now, after new data, rather than when the view paints: a range that changes
+        while it paints makes Qt paint the whole panel a second time."""
         self.vb.prepareForPaint()
 
     def show_x_values(self, show: bool) -> None:
@@ -366,13 +661,13 @@ class BoldCurve(pg.PlotCurveItem):
     """A line 2 px wide: four antialiased 1 px strokes half a pixel apart, which look like one
     antialiased 2 px stroke and draw ~5x faster (Qt strokes wide antialiased pens slowly)."""
 
-    OFFSETS = ((-0.5, -0.5), (0.5, -0.5), (-0.5, 0.5), (0.5, 0.5))  # device pixels
+    OFFSETS = ((-0.5, -0.5), (0.5, -0.5), (-0.5, 0.5), (0.5, 0.5))  # device pixels at font scale 1
 
     def __init__(self, colour: str) -> None:
-        super().__init__(pen=pg.mkPen(colour, width=1), antialias=True)
+        super().__init__(pen=pg.mkPen(colour, width=font_scale()), antialias=True)
 
     def pixelPadding(self):  # noqa: N802 (pyqtgraph's name)
-        return super().pixelPadding() + 1.0
+        return super().pixelPadding() + font_scale()
 
     def paint(self, painter, option, widget):
         if self.xData is None or len(self.xData) == 0:
@@ -381,8 +676,9 @@ class BoldCurve(pg.PlotCurveItem):
         painter.setPen(self.opts["pen"])
         path = self.getPath()
         to_device = painter.transform()
+        spread = self.opts["pen"].widthF()  # the strokes' width: 1 px at scale 1, as far apart
         for dx, dy in self.OFFSETS:
-            painter.setTransform(to_device * QtGui.QTransform.fromTranslate(dx, dy))
+            painter.setTransform(to_device * QtGui.QTransform.fromTranslate(dx * spread, dy * spread))
             painter.drawPath(path)
         painter.setTransform(to_device)
 

@@ -41,6 +41,8 @@ from lstm_viz.gui.panels.plots import (
     Plot,
     TimePlot,
     coloured,
+    follow_scale,
+    font_scale,
     tick_font,
 )
 
@@ -49,6 +51,7 @@ DASHED = QtCore.Qt.PenStyle.DashLine
 
 TEXT_LINES = {"sine": 2, "adding": 3, "chars": 4, "copy": 5, "digits": 3, OWN_TASK: 2}  # fixed height, in lines
 TEXT_MARGINS = (8, 4, 8, 4)  # left, top, right, bottom
+TEXT_POINTS = 12  # the text under the plots, at font scale 1
 NEWLINE = coloured("⏎", GREY)  # a sample's newlines, as the probe's axis shows them: no line breaks
 OWN_COLOURS = (SKY, ORANGE, GREEN, YELLOW, BLUE, VERMILLION)  # the first outputs of a recorded module, over t
 RIGHT, WRONG = GREEN, VERMILLION  # a copied symbol, a class
@@ -100,9 +103,7 @@ class TextArea(QtWidgets.QTextEdit):
         self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setWordWrapMode(QtGui.QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
-        font = self.font()
-        font.setPointSize(12)
-        self.setFont(font)
+        self.setFont(tick_font(TEXT_POINTS))
         self.setStyleSheet(
             f"QTextEdit {{ background: black; color: {TEXT_COLOUR}; }}"
             " QScrollBar:vertical { background: #202020; width: 10px; }"
@@ -113,10 +114,17 @@ class TextArea(QtWidgets.QTextEdit):
         self.setViewportMargins(*TEXT_MARGINS)  # outside the scrolled text: no line shows half in them
         self._html = ""
         self.set_lines(1)
+        follow_scale(self)
 
     def set_lines(self, lines: int) -> None:
+        self.lines = lines
         _, top, _, bottom = TEXT_MARGINS
         self.setFixedHeight(lines * self.fontMetrics().lineSpacing() + top + bottom)
+
+    def rescale(self, ratio: float) -> None:
+        """The text at the current font scale, as many lines as before."""
+        self.setFont(tick_font(TEXT_POINTS))
+        self.set_lines(self.lines)
 
     def text(self) -> str:
         """The text as last set (QLabel's name)."""
@@ -177,9 +185,7 @@ class TaskViewPanel(TracePanel):
         self.strip.plot.setLabel("left", "")
         row_axis = self.strip.plot.getAxis("left")
         row_axis.setTicks([[(0, "h"), (1, "tanh c")]])  # short: the axis is as narrow as the plot's above
-        font = row_axis.style["tickFont"]
-        font.setPointSize(9)
-        row_axis.setTickFont(font)
+        row_axis.setTickFont(tick_font(9))
         self.strip.plot.setXLink(self.time_plot)
         self.strip.cell_clicked.connect(lambda timestep, _row: self.select(timestep=timestep))
         self.strip.plot.getAxis("bottom").showLabel(False)  # its ticks are the characters: room for the rows
@@ -352,7 +358,8 @@ class TaskViewPanel(TracePanel):
             for name, cells in rows
         ]
         rows_html = "<br>".join(lines)
-        table = f'<div style="font-family: monospace; font-size: 10pt; white-space: pre">{rows_html}</div>'
+        style = f"font-family: monospace; font-size: {10 * font_scale():.3g}pt; white-space: pre"
+        table = f'<div style="{style}">{rows_html}</div>'
         copied = ""
         if "symbol_accuracy" in view:
             share = 100 * float(view["symbol_accuracy"])

@@ -371,6 +371,7 @@ class TrainingPanel(Panel):
             layout.setRowStretchFactor(row, 3 if plot is self.loss_plot else 2)  # the loss matters most
         if not shown:
             layout.setRowStretchFactor(len(self.plots) - 1, 0)
+        self.fit_minimum_height()
 
     def update_snapshot(self, snapshot: Snapshot) -> None:
         metrics = snapshot.metrics
@@ -400,7 +401,9 @@ class TrainingPanel(Panel):
         baseline, no_input = snapshot.baseline_loss, snapshot.no_input_loss
         has_baseline = _place_on_log_axis(self.baseline_line, baseline)
         has_no_input = _place_on_log_axis(self.no_input_line, no_input)
-        baseline_name = f" · baseline {baseline:.3g}: {html.escape(snapshot.baseline_name)}"  # cut at the end if long
+        short_name = snapshot.baseline_name.split(" (")[0]  # "no memory": the rest is in the tooltip
+        baseline_name = f" · baseline {baseline:.3g}: {html.escape(short_name)}"
+        self.loss_plot.setToolTip(f"baseline: {snapshot.baseline_name}" if has_baseline else "")
         self.loss_plot.set_title(
             "training loss"
             + (coloured(baseline_name, YELLOW) if has_baseline else "")

@@ -87,7 +87,9 @@ def test_baseline_and_divergence_lines(panel, make_snapshot):
     snapshot = make_snapshot()
     panel.update_snapshot(snapshot)
     assert panel.baseline_line.value() == pytest.approx(math.log10(snapshot.baseline_loss))
-    assert f"baseline {snapshot.baseline_loss:.3g}: {snapshot.baseline_name}" in panel.loss_plot.titleLabel.text
+    short_name = snapshot.baseline_name.split(" (")[0]  # the title is short; the tooltip has all of the name
+    assert f"baseline {snapshot.baseline_loss:.3g}: {short_name}" in panel.loss_plot.titleLabel.text
+    assert snapshot.baseline_name in panel.loss_plot.toolTip()
     assert not panel.diverged_line.isVisible()
     panel.update_snapshot(dataclasses.replace(snapshot, diverged_at_step=2))
     assert panel.diverged_line.isVisible() and panel.diverged_line.value() == 2
