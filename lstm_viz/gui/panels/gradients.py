@@ -45,6 +45,8 @@ class GradientsPanel(TracePanel):
         self.hidden_norm_curve, self.cell_norm_curve = BoldCurve(SKY), BoldCurve(ORANGE)
         self.time_plot.addItem(self.hidden_norm_curve)
         self.time_plot.addItem(self.cell_norm_curve)
+        self.time_plot.name_curve(self.hidden_norm_curve, "‖∂L/∂h_t‖")
+        self.time_plot.name_curve(self.cell_norm_curve, "‖∂L/∂c_t‖")
         # Norms at the floor are 0 or too small for float64: the line says so, where they lie.
         self.floor_line = pg.InfiniteLine(
             math.log10(GRADIENT_FLOOR), angle=0, pen=pg.mkPen(GREY, width=1, style=QtCore.Qt.PenStyle.DotLine)

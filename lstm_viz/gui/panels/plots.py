@@ -172,7 +172,7 @@ def round_bounds(low: float, high: float) -> tuple[float, float]:
 def decade_bounds(low: float, high: float) -> tuple[float, float]:
     """Whole powers of ten around log10 values low..high (with a little margin), at least one decade apart:
     a log axis shows a power of ten at each end."""
-    margin = 0.02 * max(high - low, 0.05)
+    margin = 0.01  # decades: a curve just under a power of ten does not touch the edge
     bottom, top = math.floor(low - margin), math.ceil(high + margin)
     return float(bottom), float(max(top, bottom + 1))
 
@@ -345,6 +345,14 @@ class SteadyViewBox(pg.ViewBox):
 
     def childrenBounds(self, frac=None, orthoRange=(None, None), items=None):  # noqa: N802, N803
         bounds = super().childrenBounds(frac=frac, orthoRange=orthoRange, items=items)
+        if self.log_y and bounds[1] is not None:
+            # pyqtgraph widens the bounds by the curves' pixel padding, measured against the view's height: on a
+            # short plot of many decades a decade or more, which would add one. A height of 0 turns that off.
+            self.height = lambda: 0
+            try:
+                bounds[1] = super().childrenBounds(frac=frac, orthoRange=orthoRange, items=items)[1]
+            finally:
+                del self.height
         for axis, data in enumerate(bounds):
             if data is None or not all(math.isfinite(v) for v in data):
                 continue
@@ -560,7 +568,7 @@ class Plot(pg.PlotItem):
         self.vb.setMinimumHeight(scaled(MIN_VIEW_HEIGHT))
         self.titleLabel.setText(self.titleLabel.text, size=title_size())
         self.titleLabel.wrap()
-        for item in self.vb.addedItems:
+        for item in self.vb.childGroup.childItems():  # the curves and lines, in the auto-range or not
             rescale_item(item, ratio)
 
     def name_curve(self, curve, name: str) -> None:

@@ -28,6 +28,7 @@ class StatesPanel(TracePanel):
         self.cell_curve, self.hidden_curve = BoldCurve(ORANGE), BoldCurve(SKY)
         for curve in (*self.other_curves, self.cell_curve, self.hidden_curve):
             self.time_plot.addItem(curve)
+
         self.time_plot.enableAutoRange(x=False, y=True)
         for heatmap in (self.cell_heatmap, self.hidden_heatmap):
             heatmap.plot.setXLink(self.time_plot)
@@ -66,8 +67,11 @@ class StatesPanel(TracePanel):
         for index, curve in enumerate(self.other_curves):
             if index < len(self.other_units):
                 curve.setData(timesteps, hidden[:, self.other_units[index]])
+                self.time_plot.name_curve(curve, f"h_t of unit {self.other_units[index]}")  # in the hover read-out
             curve.setVisible(index < len(self.other_units))
         self.hidden_curve.setData(timesteps, hidden[:, unit])
+        self.time_plot.name_curve(self.hidden_curve, f"h_t of unit {unit}")
+        self.time_plot.name_curve(self.cell_curve, f"c_t of unit {unit}")
         title = coloured("h_t", SKY)
         if self.kind == "lstm":
             self.cell_curve.setData(timesteps, trace["cell"][layer, direction][:, unit])

@@ -319,6 +319,13 @@ class TrainingPanel(Panel):
         self.clip_marks = self.grad_plot.plot(
             pen=None, symbol="t", symbolSize=6, symbolPen=None, symbolBrush=pg.mkBrush(PURPLE)
         )
+        for plot, curve, name in (
+            (self.loss_plot, self.loss_curve, "loss"),
+            (self.grad_plot, self.grad_curve, "‖∇‖ before clipping"),
+            (self.grad_plot, self.clipped_grad_curve, "‖∇‖ after clipping"),
+            (self.grad_plot, self.clip_marks, "‖∇‖ clipped"),
+        ):
+            plot.name_curve(curve, name)  # in the hover read-out
         self.threshold_line = _reference_line(self.grad_plot, YELLOW)
 
         self.block_plot = _log_plot("‖∇‖", bottom="training step")
@@ -335,6 +342,7 @@ class TrainingPanel(Panel):
         self.accuracy_curve = self.accuracy_plot.plot(
             pen=pg.mkPen(GREEN, width=1.5), symbol="o", symbolSize=4, symbolPen=None, symbolBrush=pg.mkBrush(GREEN)
         )
+        self.accuracy_plot.name_curve(self.accuracy_curve, "test accuracy %")
         self.accuracy_plot.getAxis("left").setTickSpacing(50, 10)  # a short plot: 0, 50, 100 and 10s where room
         self._accuracy_shown: bool | None = None
 
@@ -507,6 +515,7 @@ class TrainingPanel(Panel):
         for index, group in enumerate(groups):
             colour = GROUP_COLOURS[index % len(GROUP_COLOURS)]
             self.block_curves[group] = _curve(self.block_plot, colour)
+            self.block_plot.name_curve(self.block_curves[group], f"‖∇‖ of {group}")
             names.append(coloured(group, colour))
         self.block_plot.set_title("gradient norm per block: " + " ".join(names))
 

@@ -5,13 +5,18 @@ import math
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QPoint, QPointF, Qt
 
 from lstm_viz.gui.panels.plots import (
     LOG_LABEL_PIXELS,
+    MIN_VIEW_HEIGHT,
+    BoldCurve,
     LogAxis,
+    Plot,
     TimeAxis,
     TimePlot,
+    decade_bounds,
+    new_graphics,
     nice_limit,
     round_bounds,
     short_number,
@@ -139,3 +144,85 @@ def test_log_axis_labels_as_many_round_values_as_fit(qapp):
 @pytest.mark.parametrize(("low", "high"), [(-0.55, 0.46), (-3.0, 1.0), (-1.2, 0.1), (-12.0, -2.0)])
 def test_log_axis_labels_never_overlap_and_at_least_two_show(qapp, low, high, size):
     assert len(log_ticks(low, high, size)) >= 2
+
+
+# ---- log axes: whole decades, two powers of ten at any height ------------------------------------------------
+@pytest.mark.parametrize(("low", "high"), [(-0.3, 0.2), (-2.7, -1.1), (-3.2, 8.0), (-29.0, 0.4)])
+def test_decade_bounds_are_whole_powers_of_ten_around_the_data(low, high):
+    bottom, top = decade_bounds(low, high)
+    assert bottom == math.floor(bottom) and top == math.floor(top) and top - bottom >= 1
+    assert bottom <= low and high <= top and top - bottom <= math.ceil(high) - math.floor(low) + 1
+
+
+@pytest.mark.parametrize("size", [26, 40, 60, 100, 250, 600])
+@pytest.mark.parametrize(("low", "high"), [(-3.0, 8.0), (-2.0, -1.0), (-30.0, 0.0), (-1.0, 1.0), (-4.0, 9.0)])
+def test_a_log_axis_labels_two_powers_of_ten_and_the_highest_at_any_height(qapp, low, high, size):
+    axis = LogAxis("left")
+    axis.setLogMode(False, True)
+    (_, values), *_ = axis.tickValues(low, high, size)
+    powers = [value for value in values if value == round(value)]
+    assert len(powers) >= 2 and max(values) == high  # an explosion to 1e8 reads 1e8
+    assert axis.tickStrings([high], 1, None) == [short_number(10.0**high)]
+
+
+def plot_in_view(qtbot, plot: Plot, height: int, width: int = 400) -> pg.GraphicsLayoutWidget:
+    graphics = new_graphics()
+    graphics.addItem(plot)
+    graphics.resize(width, height)
+    qtbot.addWidget(graphics)
+    graphics.show()
+    qtbot.waitExposed(graphics)
+    qtbot.wait(50)
+    return graphics
+
+
+@pytest.mark.parametrize("view_height", [MIN_VIEW_HEIGHT, 60, 200])
+def test_a_short_log_plot_of_an_explosion_labels_its_decades_from_1e8_down(qtbot, view_height):
+    plot = Plot("loss", "training step", log_y=True)
+    steps = np.arange(300)
+    plot.plot(steps, np.linspace(-2.5, 7.9, 300))  # log10 of a loss from 0.003 to 8e7
+    graphics = plot_in_view(qtbot, plot, height=view_height + 80)
+    plot.settle()
+    qtbot.wait(50)
+    assert plot.vb.height() <= view_height + 12
+    assert plot.viewRange()[1] == [-3.0, 8.0]  # whole decades
+    labels = plot.getAxis("left").labelled_ticks()
+    assert "1e8" in labels and len(labels) >= 2, labels
+    graphics.close()
+
+
+# ---- the hover read-out of line plots ------------------------------------------------------------------------
+def test_hovering_a_line_plot_reads_out_the_nearest_data_point(qtbot):
+    plot = Plot("loss", "training step", log_y=True)
+    rng = np.random.default_rng(0)
+    steps = np.arange(0, 400, 4)  # (100,)
+    losses = 10.0 ** rng.uniform(-2, 1, size=100)  # (100,)
+    curve = plot.plot(steps, np.log10(losses))
+    plot.name_curve(curve, "loss")
+    graphics = plot_in_view(qtbot, plot, height=300, width=500)
+    plot.settle()
+    qtbot.wait(50)
+    for index in (3, 57, 99):
+        point = plot.vb.mapViewToScene(QPointF(steps[index], math.log10(losses[index])))
+        where = graphics.mapFromScene(point) + QPoint(1, -1)  # a pixel off the point: it snaps to it
+        qtbot.wait(50)  # pyqtgraph drops mouse moves that come too fast
+        qtbot.mouseMove(graphics.viewport(), where)
+        read = f"training step {steps[index]} "
+        qtbot.waitUntil(lambda read=read: plot.read_out_text.startswith(read), timeout=1000)
+        assert plot.read_out_text == f"training step {steps[index]} · loss {losses[index]:.4g}"
+        assert plot.read_out.isVisible() and plot.read_out.toPlainText() == plot.read_out_text
+
+
+def test_the_read_out_picks_the_curve_nearest_the_mouse_and_names_timesteps_by_character(qtbot):
+    plot = TimePlot("value")
+    timesteps = np.arange(5)
+    low, high = BoldCurve("#ffffff"), BoldCurve("#ffffff")
+    for curve, values in ((low, timesteps * 0.0), (high, timesteps + 10.0)):
+        plot.addItem(curve)
+        curve.setData(timesteps, values)
+    plot.name_curve(high, "h_t")
+    plot.show_timesteps(5, "hello")
+    graphics = plot_in_view(qtbot, plot, height=300)  # noqa: F841 (kept: the plot lives in it)
+    assert plot.nearest_point(QPointF(2.2, 11.0))[0] is high
+    assert plot.describe_point(high, 2.0, 12.0) == "timestep 2 ('l') · h_t 12"
+    assert plot.describe_point(low, 4.0, 0.0) == "timestep 4 ('o') · value 0"  # an unnamed curve: the axis's name
