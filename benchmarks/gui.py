@@ -29,7 +29,7 @@ import torch  # before Qt, as the app does
 
 from benchmarks import alternate, median_ratio, medians, timed_ms
 from benchmarks.plotting import distinct_snapshots
-from lstm_viz.core.config import RunConfig
+from lstm_viz.core.config import RunConfig, load_preset
 from lstm_viz.core.snapshot import frozen_array
 
 HIDDEN, SEQ_LEN = 128, 200
@@ -102,7 +102,14 @@ def run(quick: bool) -> dict:
         details = in_window(app, window, snapshots, seconds, repeats)
     finally:
         window.close()
+    details["long"] = fps_while_training(load_preset("adding-100").replace(seq_len=1000, hidden=256), 3 * seconds)
+    details["big"] = fps_while_training(load_preset("names").replace(hidden=512), 2 * seconds)
+    details["app_train"] = app_train_ratio(seconds=2.0, repeats=3 if quick else 6)
     figures = {
+        "app_train_ratio": details["app_train"]["ratio"],
+        "gui_fps_long": details["long"]["frames_per_s"],
+        "gui_stall_p99_ms_long": details["long"]["p99_ms"],
+        "gui_fps_big": details["big"]["frames_per_s"],
         "gui_fps": details["app_timer"]["frames_per_s"],
         "gui_max_redraw_fps": 1000 / details["back_to_back"]["frame_wall_ms"],
         "gui_stall_p99_ms": details["normal"]["p99_ms"],
@@ -140,23 +147,7 @@ def in_window(app, window, snapshots: list, seconds: float, repeats: int) -> dic
     steps = {phase: [r["worker_steps_per_s"] for r in results] for phase, results in phases.items()}
     details["worker_steps_ratio_drawing_to_not"] = median_ratio(steps["normal"], steps["not_drawing"])
 
-    # The app's own timer when every tick finds a new snapshot: after each frame, put the next one in.
-    def feed() -> None:
-        worker.mailbox.put(snapshots[feed.count % len(snapshots)])
-        feed.count += 1
-
-    feed.count = 0
-    window.drawn.connect(feed)
-    feed()
-    frames, steps, load = feed.count, worker.trainer.step_count, os.getloadavg()[0]
-    result = stall.measure(app, repeats * seconds)
-    details["app_timer"] = {
-        **percentiles(sorted(result.pop("lateness"))),
-        "frames_per_s": (feed.count - frames) / (repeats * seconds),
-        "worker_steps_per_s": (worker.trainer.step_count - steps) / (repeats * seconds),
-        "load_average": load,
-    }
-    window.drawn.disconnect(feed)
+    details["app_timer"] = app_timer_fps(app, window, snapshots, repeats * seconds, stall)
 
     # Back to back, the app's timer stopped: one full redraw of a new snapshot and Qt painting it.
     window.timer.stop()
@@ -165,6 +156,96 @@ def in_window(app, window, snapshots: list, seconds: float, repeats: int) -> dic
     details[f"back_to_back_{HISTORY}_steps_history"] = redraw_ms(app, window, long_run, seconds)
     worker.pause()
     return details
+
+
+def app_timer_fps(app, window, snapshots: list, seconds: float, stall: StallTimer) -> dict:
+    """Frames/s of the app's own timer while the worker trains, when every tick finds a new snapshot (after each
+    frame the next one is put in the mailbox), and the lateness of a 10 ms timer meanwhile."""
+    worker = window.worker
+
+    def feed() -> None:
+        worker.mailbox.put(snapshots[feed.count % len(snapshots)])
+        feed.count += 1
+
+    feed.count = 0
+    window.drawn.connect(feed)
+    feed()
+    frames, steps, load = feed.count, worker.trainer.step_count, os.getloadavg()[0]
+    result = stall.measure(app, seconds)
+    window.drawn.disconnect(feed)
+    return {
+        **percentiles(sorted(result.pop("lateness"))),
+        "frames_per_s": (feed.count - frames) / seconds,
+        "worker_steps_per_s": (worker.trainer.step_count - steps) / seconds,
+        "load_average": load,
+    }
+
+
+def fps_while_training(config: RunConfig, seconds: float) -> dict:
+    """app_timer_fps at `config` (its own window, training), with its back-to-back redraw time."""
+    snapshots = distinct_snapshots(config, 3, steps_apart=1)
+    app, window = open_window(config)
+    stall = StallTimer()
+    try:
+        window.worker.start()
+        while window.worker.trainer.step_count < snapshots[-1].step + 1:  # trained past the snapshots' steps
+            pump(app, 0.1)
+        details = app_timer_fps(app, window, snapshots, seconds, stall)
+        window.timer.stop()
+        details["back_to_back"] = redraw_ms(app, window, snapshots, seconds / 2)
+        window.worker.pause()
+    finally:
+        window.close()
+    details["config"] = {key: config.to_dict()[key] for key in ("task", "text", "hidden", "seq_len", "batch")}
+    return details
+
+
+def app_train_ratio(seconds: float, repeats: int) -> dict:
+    """Steps/s of the window training and drawing at its normal rate ÷ a plain nn.LSTM loop alone (headless: the
+    window's worker paused, the loop in this thread, no events handled), names H=128 T=100, in alternating rounds
+    of `seconds` wall time each; both wall-clock, as a user feels it."""
+    from benchmarks.training import PlainLoop
+
+    config = load_preset("names").replace(seq_len=100)
+    plain = PlainLoop(config)
+    app, window = open_window(config)
+    worker = window.worker
+    frames = []
+    window.drawn.connect(lambda: frames.append(time.perf_counter()))
+
+    def window_round() -> float:
+        worker.start()
+        pump(app, 0.3)  # the worker is stepping again
+        steps, drawn, started = worker.trainer.step_count, len(frames), time.perf_counter()
+        pump(app, seconds)
+        elapsed = time.perf_counter() - started
+        window_round.frames_per_s.append((len(frames) - drawn) / elapsed)
+        rate = (worker.trainer.step_count - steps) / elapsed
+        worker.pause()
+        pump(app, 0.2)  # the pause is taken between steps
+        return rate
+
+    def plain_round() -> float:
+        steps, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            plain.step()
+            steps += 1
+        return steps / (time.perf_counter() - started)
+
+    window_round.frames_per_s = []
+    load = os.getloadavg()[0]
+    try:
+        rounds = alternate({"window": window_round, "plain_lstm": plain_round}, repeats)
+    finally:
+        window.close()
+    return {
+        "ratio": median_ratio(rounds["window"], rounds["plain_lstm"]),
+        "steps_per_s": rounds,
+        "window_frames_per_s": window_round.frames_per_s,
+        "round_seconds": seconds,
+        "config": {key: config.to_dict()[key] for key in ("task", "text", "hidden", "seq_len", "batch")},
+        "load_average": [load, os.getloadavg()[0]],
+    }
 
 
 def redraw_ms(app, window, snapshots: list, seconds: float) -> dict:

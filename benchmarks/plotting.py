@@ -22,12 +22,12 @@ SNAPSHOTS = 8  # distinct traces, drawn in turn
 GATES = STATE_NAMES["lstm"][:4]  # input, forget, candidate, output
 
 
-def distinct_snapshots(config: RunConfig, count: int) -> list:
+def distinct_snapshots(config: RunConfig, count: int, steps_apart: int = 3) -> list:
     """`count` snapshots of one run, a few training steps apart, so every frame shows new values."""
     trainer = Trainer(config)
     snapshots = []
     for _ in range(count):
-        for _ in range(3):
+        for _ in range(steps_apart):
             trainer.step()
         snapshots.append(trainer.snapshot(with_view=False))
     return snapshots

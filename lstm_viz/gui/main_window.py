@@ -57,6 +57,10 @@ from lstm_viz.gui.worker import NOTICE_MARK, TrainingWorker, is_notice, is_warni
 
 FRAME_INTERVAL_MS = 30  # ≤33 frames/s, so ~30 even when a tick comes late; drawn only when a new snapshot arrived
 DRAW_SHARE = 0.9  # drawing and painting take at most this share of the GUI thread's time (costly frames are spaced out)
+# A trace of this many values per quantity (T × H × layers × directions) or more is drawn a panel per tick of the
+# timer: a whole frame at adding T=1000, H=256 (256k) costs ~30 ms of CPU, and several times that in wall time
+# on a busy machine, in which the window would not answer; a panel is at most ~13 ms. H=128, T=200 is 26k.
+STAGGER_CELLS = 100_000
 DRAW_BURST_S = 0.1  # unspent drawing time saved up, at most: one slow frame (a GC pause) does not skip the next
 PACE_WINDOW_S = 10.0  # the status bar's frame rate is over the frames of this long
 MIN_SIZE = (1024, 720)  # the window fits a 1024x768 projector and a 1280x720 screen
@@ -120,6 +124,7 @@ class MainWindow(QMainWindow):
         self._draw_budget = 0.0  # CPU seconds the GUI thread may use: grows at DRAW_SHARE per second, frames spend it
         self._last_tick, self._last_cpu = time.perf_counter(), time.thread_time()
         self._draw_limited_at = -float("inf")  # when a snapshot last waited for the drawing budget
+        self._staggered_panels: list = []  # the panels yet to draw the snapshot shown, a tick each
 
         self.controls = ControlsPanel(config)
         self.panels = {
@@ -506,13 +511,17 @@ class MainWindow(QMainWindow):
             if self.worker is not None and not self.worker.mailbox.empty:  # a snapshot waits: drawing is the limit
                 self._draw_limited_at = now
             return
+        if self._staggered_panels:
+            self._draw_next_panel()
+            return
         self._refresh_history()
         snapshot = self.worker.mailbox.take() if self.worker is not None else None
         if snapshot is not None:
-            self.draw(snapshot)
+            self.draw(snapshot, staggered=is_large(snapshot))
 
-    def draw(self, snapshot: Snapshot) -> None:
-        """Take in a snapshot from the worker: the panels draw it when live (not scrubbed back)."""
+    def draw(self, snapshot: Snapshot, staggered: bool = False) -> None:
+        """Take in a snapshot from the worker: the panels draw it when live (not scrubbed back); `staggered`: a
+        panel at each tick of the timer (see is_large)."""
         previous = self.last_snapshot
         self.last_snapshot = snapshot
         if snapshot.run_dir != self.history.run_dir:  # a new run (reset, new model, load, fork): its timeline, live
@@ -530,7 +539,7 @@ class MainWindow(QMainWindow):
         if config_changed or controls_outdated:
             self._show_title(snapshot.config)
         if self.history.live:
-            self._show_on_panels(snapshot)
+            self._show_on_panels(snapshot, staggered)
             self.timeline.show_live(snapshot.step)
         else:  # scrubbed back: the recorded step stays, training's curves grow past it
             self.timeline.set_newest(snapshot.step)
@@ -541,17 +550,35 @@ class MainWindow(QMainWindow):
             self.show_message(snapshot.message)
         self.controls.set_running(snapshot.running)
         self.lecture_bar.set_running(snapshot.running)
+        if not self._staggered_panels:
+            self._frame_done()
+
+    def _frame_done(self) -> None:
         self._frame_times.append(time.perf_counter())
-        self._show_status(snapshot)
+        if self.last_snapshot is not None:
+            self._show_status(self.last_snapshot)
         self.drawn.emit()
 
-    def _show_on_panels(self, snapshot: Snapshot) -> None:
-        """Every panel draws `snapshot` (live or recorded: they do not know which)."""
+    def _show_on_panels(self, snapshot: Snapshot, staggered: bool = False) -> None:
+        """Every panel draws `snapshot` (live or recorded: they do not know which); `staggered`: one at each of the
+        next ticks of the timer (_draw_next_panel), else all now."""
         previous, self.shown_snapshot = self.shown_snapshot, snapshot
         if previous is None or snapshot.config != previous.config or snapshot.trace is not None:
             self.select(self.selection, redraw=False)  # kept inside this model and probe
-        self._each_panel("update_snapshot", snapshot)
+        self._staggered_panels = list(self.panels.values()) if staggered else []
+        if not staggered:
+            self._each_panel("update_snapshot", snapshot)
         self.panels["Training"].show_cursor(None if self.history.live else snapshot.step)
+
+    def _draw_next_panel(self) -> None:
+        """The next panel of a staggered frame draws the snapshot shown; after the last, the frame is done."""
+        panel = self._staggered_panels.pop(0)
+        try:
+            panel.update_snapshot(self.shown_snapshot)
+        except Exception:
+            sys.excepthook(*sys.exc_info())
+        if not self._staggered_panels and self.last_snapshot is not None:
+            self._frame_done()
 
     def select(self, selection: Selection, redraw: bool = True) -> None:
         """Show this selection in every panel, kept inside the current model and probe sequence.
@@ -955,6 +982,12 @@ class MainWindow(QMainWindow):
         for window in self.viewers + self.comparisons:
             window.close()
         super().closeEvent(event)
+
+
+def is_large(snapshot: Snapshot) -> bool:
+    """A trace of STAGGER_CELLS values per quantity or more: its frames are drawn a panel per tick."""
+    trace = snapshot.trace
+    return trace is not None and trace["hidden"].size >= STAGGER_CELLS
 
 
 def frame_pace(frame_times: list[float], now: float, steps_per_s: float, limited: bool = False) -> str:

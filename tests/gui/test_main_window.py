@@ -12,6 +12,7 @@ from PyQt6.QtCore import Qt
 from lstm_viz.core.config import RunConfig, load_preset
 from lstm_viz.core.runs import read_metrics
 from lstm_viz.core.snapshot import STATE_NAMES
+from lstm_viz.core.trainer import Trainer
 from lstm_viz.gui import main_window
 from lstm_viz.gui.app import run_app
 from lstm_viz.gui.main_window import MainWindow
@@ -365,7 +366,7 @@ def test_costly_frames_take_at_most_their_share_of_the_gui_thread(window, monkey
     monkeypatch.setattr(window.worker.mailbox, "take", lambda: window.last_snapshot)
     frames: list[float] = []  # when each drawn frame started
 
-    def costly_draw(snapshot) -> None:
+    def costly_draw(snapshot, staggered=False) -> None:
         frames.append(now[0])
         now[0] += frame_cost_s
         cpu[0] += frame_cost_s
@@ -400,3 +401,32 @@ def test_the_status_bar_says_the_pace_of_drawing_honestly():
     assert frame_pace(ten_a_second, now=ten_a_second[-1] + 4.0, steps_per_s=300) == "a frame every 4.0 s"
     assert frame_pace([100.0, 101.0], now=130.0, steps_per_s=1) == "a frame every >10 s"
     assert frame_pace([100.0], now=100.0, steps_per_s=1) == "first frames"
+
+
+def test_a_large_trace_is_drawn_a_panel_per_tick_and_the_frame_counts_when_all_have_drawn(window, monkeypatch):
+    """adding at T=1000, H=256 costs ~30 ms of CPU a frame: each tick of the timer draws one panel, so that the
+    window answers in between; drawn (and the frame rate) come once the last panel has the snapshot."""
+    window.timer.stop()
+    small = Trainer(RunConfig(task="adding", hidden=8, seq_len=20, batch=4)).snapshot()
+    large = Trainer(RunConfig(task="adding", hidden=100, seq_len=1000, batch=1)).snapshot()
+    assert not main_window.is_large(small) and main_window.is_large(large)
+    window.draw(small)
+    drawn = []
+    window.drawn.connect(lambda: drawn.append(window.shown_snapshot))
+    monkeypatch.setattr(window, "_draw_budget", 1.0)
+    monkeypatch.setattr(main_window, "DRAW_SHARE", 1e9)  # the budget is not what is tested here
+    window.worker.mailbox.put(large)
+    updated = []
+    for title, panel in window.panels.items():
+        monkeypatch.setattr(panel, "update_snapshot", lambda snapshot, title=title: updated.append((title, snapshot)))
+    window.refresh()  # takes the snapshot; no panel yet
+    assert window.last_snapshot is large and updated == [] and drawn == []
+    for tick in range(len(window.panels)):
+        window.refresh()
+        assert [title for title, _ in updated] == list(window.panels)[: tick + 1]
+        assert all(snapshot is large for _, snapshot in updated)
+        assert drawn == ([large] if tick == len(window.panels) - 1 else [])
+    window.worker.mailbox.put(small)
+    window.refresh()  # a small trace: every panel at once
+    assert [snapshot for _, snapshot in updated[len(window.panels) :]] == [small] * len(window.panels)
+    assert drawn == [large, small]

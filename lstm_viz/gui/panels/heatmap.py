@@ -60,9 +60,13 @@ def colour_indices(values: np.ndarray, levels: tuple[float, float], table_size: 
     """Index into a colour table of `table_size` for each value, as pyqtgraph maps them: `levels`
     spread over the table, values beyond them (however large, infinities included) at its ends, NaN at 0."""
     low, high = levels
-    clipped = np.nan_to_num(np.clip(values.astype(np.float64), low, high), nan=low)  # (H, T); float64: levels ≤ 5e38
-    scaled = (clipped - low) * (table_size / (high - low) if high > low else 0.0)  # (H, T) in 0..table_size
-    return np.minimum(scaled, table_size - 1).astype(np.intp)  # (H, T)
+    if not high > low:
+        return np.zeros(values.shape, dtype=np.intp)
+    scaled = values - np.float64(low)  # (H, T) float64: levels ≤ 5e38, beyond float32
+    scaled *= table_size / (high - low)  # levels spread over 0..table_size
+    np.clip(scaled, 0, table_size - 1, out=scaled)  # ±inf to the ends; NaN stays NaN
+    scaled[np.isnan(scaled)] = 0
+    return scaled.astype(np.intp)  # (H, T); truncation is floor for values ≥ 0
 
 
 class RowImage(pg.ImageItem):
@@ -150,6 +154,7 @@ class Heatmap:
             size=MARKER_END_SIZE, pen=pg.mkPen("k", width=1.5), brush=pg.mkBrush("w"), hoverable=False
         )
         self.unit = 0
+        self._marked: tuple[int, int] | None = None  # (unit, timesteps) the marker shows
         for z, item in enumerate((self.marker_halo, self.marker, self.marker_ends)):
             item.setZValue(10 + z)
             item.setVisible(marker)
@@ -217,10 +222,14 @@ class Heatmap:
             self._show_hover(self._hovered)
 
     def set_unit(self, unit: int) -> None:
+        """Mark row `unit` (panels call this every frame: only a change of row or of length costs anything)."""
+        steps = 0 if self.values is None else len(self.values)
+        if (unit, steps) == self._marked:
+            return
+        self._marked = (unit, steps)
         self.unit = unit
         self.marker.setPos(unit)
         self.marker_halo.setPos(unit)
-        steps = 0 if self.values is None else len(self.values)
         self.marker_ends.setData(x=[-0.5, steps - 0.5], y=[unit, unit], symbol=[POINTING_RIGHT, POINTING_LEFT])
 
     def set_selected(self, unit: int, timestep: int) -> None:

@@ -170,8 +170,8 @@ class TaskViewPanel(TracePanel):
         # copy: the probabilities of chars, and the delimiter
         self.delimiter_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(ORANGE, width=1, style=DASHED))
         self.time_plot.addItem(self.delimiter_line, ignoreBounds=True)
-        # digits: their own plots
-        self._build_digits()
+        # digits: their own plots, built when first shown (a fifth of the window's start-up otherwise)
+        self.sweep: QtCore.QTimer | None = None
         # own
         self.own_curves = [self._add(BoldCurve(colour)) for colour in OWN_COLOURS]
         self._own_dock_hidden = False
@@ -218,12 +218,15 @@ class TaskViewPanel(TracePanel):
         self.graphics.ci.clear()
         self.text.set_lines(TEXT_LINES[task])
         if task == "digits":
+            if self.sweep is None:
+                self._build_digits()
             for column, plot in enumerate((self.digit_plot, self.class_plot, self.confusion_plot)):
                 self.graphics.addItem(plot, row=0, col=column)
             self.graphics.ci.layout.setColumnStretchFactor(1, 2)  # the image and the matrix keep their aspect
             self.sweep.start()
             return
-        self.sweep.stop()
+        if self.sweep is not None:
+            self.sweep.stop()
         self.graphics.addItem(self.time_plot, row=0, col=0)
         self.time_plot.show_x_values(task not in ("chars", "copy"))
         if task in ("chars", "copy"):
