@@ -49,7 +49,7 @@ from lstm_viz.gui.lecture import (
     ViewSettings,
     step_scale,
 )
-from lstm_viz.gui.panels import GatesPanel, GradientsPanel, StatesPanel, TaskViewPanel, TrainingPanel
+from lstm_viz.gui.panels import CellPanel, GatesPanel, GradientsPanel, StatesPanel, TaskViewPanel, TrainingPanel
 from lstm_viz.gui.panels.plots import font_scale, set_font_scale
 from lstm_viz.gui.state import Selection
 from lstm_viz.gui.timeline import History, Timeline
@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
             "Gradients through time": GradientsPanel(),
             "Training": TrainingPanel(),
             "Task view": TaskViewPanel(),
+            "Cell": CellPanel(),
         }
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
@@ -171,10 +172,10 @@ class MainWindow(QMainWindow):
             self.docks[title] = dock
 
     def restore_layout(self) -> None:
-        """The default window size (unless maximised) and docks: controls on the left; gates and states
-        in the middle; gradients, training and the task on the right, each column split evenly. On a short
-        screen (a 1024x768 projector, 1280x720) the task view goes under the controls, which then scroll:
-        three panels' plots would not fit one column."""
+        """The default window size (unless maximised) and docks: controls on the left; gates and states (the
+        cell a tab beside them) in the middle; gradients, training and the task on the right, each column split
+        evenly. On a short screen (a 1024x768 projector, 1280x720) the task view goes under the controls, which
+        then scroll: three panels' plots would not fit one column."""
         if not self.windowState() & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen):
             self._fit_to_screen()
         docks = self.docks
@@ -188,6 +189,8 @@ class MainWindow(QMainWindow):
         for column in columns:
             for above, below in zip(column, column[1:], strict=False):
                 self.splitDockWidget(docks[above], docks[below], Qt.Orientation.Vertical)
+        self.tabifyDockWidget(docks["States"], docks["Cell"])  # a tab under the gates: the selected unit's cell
+        docks["States"].raise_()
         width = self.width()
         self.resizeDocks(
             [docks[column[0]] for column in columns],
