@@ -13,7 +13,7 @@ import traceback
 
 import torch  # before Qt, as the app does
 
-SECTIONS = ("training", "probe", "plotting", "gui", "history", "recorder", "compare")
+SECTIONS = ("training", "probe", "metrics", "plotting", "gui", "history", "recorder", "compare")
 # figure -> (comparison, target, what it is); comparison None: reported, no target.
 TARGETS = {
     "train_ratio_sine": (">=", 0.90, "steps per CPU s, Trainer + snapshot every 100 ms / plain nn.LSTM, sine H=64"),
@@ -25,6 +25,7 @@ TARGETS = {
     "history_ratio_char_total": (None, None, "the same, chars"),
     "recorder_ratio": (">=", 0.95, "steps per CPU s, a user's nn.LSTM loop + lstm_viz.Recorder / alone, H=128 T=100"),
     "compare_ratio": (">=", 0.90, "rounds/CPU s of cell=lstm,gru,rnn in turns / one step of each alone, adding-100"),
+    "metrics_write_cost": ("<=", 0.01, "CPU s appending metrics.csv over 1M steps / their training CPU s, sine preset"),
     "probe_ms_1layer": ("<=", 3.0, "probe_trace, CPU ms, H=128 T=100, 1 layer"),
     "probe_ms_long": ("<=", 100.0, "probe_trace, CPU ms, H=256 T=1000, 1 layer: internals + gradients through time"),
     "probe_ms_2layer": (None, None, "probe_trace, CPU ms, H=128 T=100, 2 layers"),

@@ -113,6 +113,9 @@ def _gui(args: argparse.Namespace) -> int:
     from lstm_viz.core.tasks import make_task
 
     make_task(config)  # a bad text file is reported here, before any window opens
+    from lstm_viz.core.trainer import set_training_device
+
+    set_training_device(args.device)  # --device cuda without a GPU: one line, exit 2
     comparison = None
     if args.compare is not None:
         from lstm_viz.core.compare import parse_compare
@@ -142,12 +145,12 @@ def _train(args: argparse.Namespace) -> int:
     import torch
 
     from lstm_viz.core import runs
-    from lstm_viz.core.internals import probe_trace
-    from lstm_viz.core.trainer import Trainer
+    from lstm_viz.core.trainer import Trainer, set_training_device
 
     if "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(1)  # these small models run faster on one thread, far faster on a busy machine
     _check_history_mb(args.history_mb)  # before the run directory is made
+    set_training_device(args.device)
     if args.compare is not None:
         return _train_comparison(args)
     if args.resume is None:
@@ -165,8 +168,10 @@ def _train(args: argparse.Namespace) -> int:
     trainer.record_to(out_dir, args.history_mb, name, event=resumed)
 
     steps_per_s, stopped_by = _train_steps(trainer, config.steps, out_dir, name)
+    # While it records: metrics.csv gets its last rows appended, never rewritten (a run longer than
+    # curves.KEEP_ROWS keeps only its newest rows in memory; the file has them all).
+    runs.write_run(out_dir, trainer, trainer.probe(), steps_per_s, name)
     trainer.finish_recording()
-    runs.write_run(out_dir, trainer, probe_trace(trainer.model, trainer.task), steps_per_s, name)
 
     if stopped_by == "divergence":
         print(
@@ -194,7 +199,6 @@ def _train_comparison(args: argparse.Namespace) -> int:
 
     from lstm_viz.core import runs
     from lstm_viz.core.compare import Comparison, parse_compare
-    from lstm_viz.core.internals import probe_trace
 
     if args.resume is not None:
         raise ConfigError("--compare starts its variants at step 0; it cannot --resume a checkpoint")
@@ -219,9 +223,9 @@ def _train_comparison(args: argparse.Namespace) -> int:
                 break
     elapsed = max(time.perf_counter() - started, 1e-9)
     for trainer, variant, run_dir, run_name in zip(comparison.trainers, variants, run_dirs, run_names, strict=True):
-        trainer.finish_recording()
         steps_per_s = trainer.step_count / elapsed  # each variant's own rate: it had a share of the time
-        runs.write_run(run_dir, trainer, probe_trace(trainer.model, trainer.task), steps_per_s, run_name)
+        runs.write_run(run_dir, trainer, trainer.probe(), steps_per_s, run_name)
+        trainer.finish_recording()  # after write_run, which appends the last rows of metrics.csv
         result = runs.summary(trainer, None, steps_per_s)
         final = "n/a" if result["final_loss"] is None else f"{result['final_loss']:.4g}"
         diverged = f", diverged at step {trainer.diverged_at_step}" if trainer.diverged_at_step is not None else ""
@@ -392,6 +396,7 @@ def _gui_parser() -> argparse.ArgumentParser:
     parser.add_argument("--runs", metavar="DIR", help="where the window writes its runs (default: runs/ here)")
     _add_compare(parser, "side by side in one window, trained in turns")
     _add_history(parser)
+    _add_device(parser)
     _add_settings(parser)
     return parser
 
@@ -424,8 +429,19 @@ def _train_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", metavar="DIR", help="run directory (default: runs/PRESET-YYYYmmdd-HHMMSS)")
     _add_compare(parser, "one run directory per variant, DIR/VALUE (DIR/lstm, DIR/rnn)")
     _add_history(parser)
+    _add_device(parser)
     _add_settings(parser)
     return parser
+
+
+def _add_device(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--device",
+        default="auto",
+        metavar="auto|cpu|cuda",
+        help="where to train: auto (default) is a CUDA GPU when torch sees one, else the CPU; the probe, its "
+        "plots and the run files work on a CPU copy of the weights",
+    )
 
 
 def _open_parser() -> argparse.ArgumentParser:

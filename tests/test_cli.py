@@ -389,3 +389,20 @@ def test_python_m_lstm_viz_train_end_to_end(tmp_path):
     assert failed.returncode == 2
     assert failed.stderr.startswith("lstm-viz: error: text file 'absent.txt' does not exist")
     assert failed.stderr.count("\n") == 1  # one line, no traceback
+
+
+@pytest.mark.parametrize("command", [["train"], []], ids=["train", "window"])
+def test_device_cuda_without_a_gpu_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, command):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert cli.main([*command, *SMALL, "--steps", "1", "--device", "cuda", "--out" if command else "--runs",
+                     str(tmp_path / "run")]) == 2  # fmt: skip
+    error = capsys.readouterr().err
+    assert error == "lstm-viz: error: --device cuda: torch sees no CUDA GPU here (a CPU build, or no driver); " \
+                    "use --device cpu\n"  # fmt: skip
+    assert not (tmp_path / "run").exists()
+
+
+def test_device_auto_trains_on_the_cpu_without_a_gpu(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert train(tmp_path, "--steps", "3", "--device", "auto") == 0
+    assert len(read_metrics(tmp_path / "run" / "metrics.csv")["step"]) == 3

@@ -117,6 +117,7 @@ class RunWriter:
     writes what it has received, then exits.
 
     history_mb: the size budget of the records, 0 for none (and no child).
+    metrics: the MetricsLog of a run that goes on from a step (resumed, loaded, forked), see _start_metrics.
     """
 
     def __init__(
@@ -131,6 +132,7 @@ class RunWriter:
         name: str = "",
         history_mb: float = DEFAULT_HISTORY_MB,
         extra: dict | None = None,
+        metrics=None,
     ) -> None:
         if isinstance(history_mb, bool) or not (isinstance(history_mb, (int, float)) and 0 <= history_mb < 1e9):
             raise ConfigError(f"history-mb must be 0 (no history) or a positive number of megabytes, got {history_mb}")
@@ -162,7 +164,7 @@ class RunWriter:
         }
         self._write_meta()
         self._clear_history()
-        atomic_write_text(self.run_dir / "metrics.csv", ",".join(metric_columns) + "\n")
+        self._start_metrics(metrics)
         atomic_write_text(self.run_dir / "events.csv", "step,kind,text\n")
         self._process: _WriterProcess | None = None
         self._closed = threading.Event()  # the writer process has written everything of this run
@@ -253,12 +255,24 @@ class RunWriter:
         it keeps only the rows not written yet)."""
         self._append("metrics.csv", _csv_rows(columns))
 
-    def rewrite_metrics(self, metrics) -> None:
-        """Replace metrics.csv by the rows `metrics` keeps (a resumed or loaded run: all but in a run longer than
-        curves.KEEP_ROWS, whose older rows only an envelope keeps), atomically."""
+    def _start_metrics(self, metrics) -> None:
+        """metrics.csv of a new run: its header. A run that goes on from step S (`metrics` holds its rows up to S)
+        into the directory it was written to keeps the file's rows up to S, byte for byte, cut after the row of
+        S (the steps after S are trained again): the file's row of S must be the run's own, else (another
+        directory, another run) the file starts again with the rows `metrics` keeps (all but in a run longer
+        than curves.KEEP_ROWS). From then on it is only appended to: never rewritten."""
+        path = self.run_dir / "metrics.csv"
         header = ",".join(self.metric_columns) + "\n"
-        atomic_write_text(self.run_dir / "metrics.csv", header + _csv_rows(metrics.as_columns()))
-        self._metrics_written = metrics.rows
+        rows = metrics.as_columns() if metrics is not None and metrics.rows else None
+        if rows is not None:
+            end = _end_of_row(path, header, _csv_rows({name: values[-1:] for name, values in rows.items()}))
+            if end is not None:
+                with open(path, "r+b") as file:
+                    file.truncate(end)
+                self._metrics_written = metrics.rows
+                return
+        atomic_write_text(path, header + (_csv_rows(rows) if rows is not None else ""))
+        self._metrics_written = metrics.rows if rows is not None else 0
 
     def close(self, wait: bool = True, timeout: float = 60.0) -> None:
         """No more records: the child writes what it has, then marks the run finished (a window following
@@ -465,6 +479,25 @@ def _log_failure(history_dir: Path | None) -> None:
     if history_dir is not None:
         with contextlib.suppress(OSError), open(history_dir / ".writer.log", "a", encoding="utf-8") as log:
             traceback.print_exc(file=log)
+
+
+def _end_of_row(path: Path, header: str, row: str) -> int | None:
+    """The byte offset just after the line `row` in the metrics.csv at `path`; None if there is no such file, its
+    header is another, or it has no such line (a line of the same step with other values: another run's)."""
+    wanted = row.encode()
+    step = wanted.split(b",", 1)[0]
+    try:
+        with open(path, "rb") as file:
+            if file.readline() != header.encode():
+                return None
+            offset = file.tell()
+            for line in file:
+                offset += len(line)
+                if line.split(b",", 1)[0] == step:
+                    return offset if line == wanted else None
+    except OSError:
+        return None
+    return None
 
 
 def _csv_rows(columns: dict[str, np.ndarray]) -> str:

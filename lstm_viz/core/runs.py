@@ -129,6 +129,8 @@ def versions() -> dict[str, str]:
 
 
 def write_metrics(out_dir: str | Path, trainer: Trainer) -> None:
+    """metrics.csv of a trainer that did not record its run (no Trainer.record_to), whole. A recording trainer's
+    RunWriter appends it instead, and it is never rewritten."""
     columns = trainer.metrics.as_columns()
     table = np.stack(list(columns.values()), axis=1)  # (steps, columns)
     formats = ["%d" if name in INTEGER_COLUMNS else "%.9g" for name in columns]

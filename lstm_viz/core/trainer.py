@@ -30,6 +30,7 @@ VIEW_INTERVAL_S = 0.5  # rollouts and samples cost more than the probe and chang
 # A task with held-out figures (Task.metric_columns: digits' test accuracy) is evaluated on step 1 and every this
 # many steps: by steps, not seconds, so that metrics.csv is the same for the same seed (~3% of a digits run's time).
 EVALUATE_EVERY_STEPS = 50
+DEVICES = ("auto", "cpu", "cuda")
 LIVE_SETTINGS = ("clip", "lr", "momentum", "temperature", "probe_text", "steps")  # applied without a new model
 PROBE_TEXT_IN_EVENT = 40  # characters of a new probe text that events.csv names (the record has all of it)
 CHECKPOINT_FORMAT = "lstm_viz-checkpoint-1"
@@ -63,11 +64,38 @@ def needs_new_model(old: RunConfig, new: RunConfig) -> bool:
     return old.replace(**{name: getattr(new, name) for name in LIVE_SETTINGS}) != new
 
 
+def resolve_device(name: str) -> torch.device:
+    """--device: "auto" (CUDA when torch sees a GPU, else the CPU), "cpu" or "cuda"; ConfigError for cuda when torch
+    sees no GPU."""
+    if name not in DEVICES:
+        raise ConfigError(f"--device must be one of {', '.join(DEVICES)}, got '{name}'")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda: torch sees no CUDA GPU here (a CPU build, or no driver); use --device cpu")
+    return torch.device("cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu")
+
+
+_training_device = torch.device("cpu")  # where Trainers train unless told: the CLI's --device sets it
+
+
+def set_training_device(name: str) -> torch.device:
+    """Train every Trainer made from now on in this process on `name` (see resolve_device); the device."""
+    global _training_device
+    _training_device = resolve_device(name)
+    return _training_device
+
+
 class Trainer:
-    def __init__(self, config: RunConfig, task: Task | None = None) -> None:
+    """Trains on `device` (default: the process's, see set_training_device). The model is initialised on the CPU,
+    and batches are drawn there, so a run is the same run on any device; everything else, the probe, the task
+    view, evaluation, checkpoints and records, works on a CPU copy of the weights (cpu_model)."""
+
+    def __init__(self, config: RunConfig, task: Task | None = None, device: str | torch.device | None = None) -> None:
         self.config = config
         self.task = task if task is not None else make_task(config)
-        self.model = build_model(config, self.task)
+        self.device = torch.device(device) if device is not None else _training_device
+        self._cpu_model = build_model(config, self.task)
+        # On the CPU, the model trained is the model probed; elsewhere a copy, refreshed by cpu_model().
+        self.model = self._cpu_model if self.device.type == "cpu" else build_model(config, self.task).to(self.device)
         self._optimizer: torch.optim.Optimizer | None = None  # built on first use, see `optimizer`
         self.batch_generator = torch.Generator().manual_seed(config.seed)
         self.sample_generator = torch.Generator().manual_seed(config.seed + 1)
@@ -124,6 +152,8 @@ class Trainer:
             parameter.grad.zero_()
         try:
             inputs, targets = self.task.make_batch(self.config.batch, self.batch_generator)
+            if self.device.type != "cpu":
+                inputs, targets = inputs.to(self.device), targets.to(self.device)
             outputs, _ = self.model(inputs)  # (B, T, O)
             loss = self.task.loss(outputs, targets)
             loss.backward()
@@ -196,7 +226,7 @@ class Trainer:
         if not self.task.metric_columns:
             return {}
         with torch.no_grad():
-            self._evaluation = {**self.task.evaluate(self.model), "evaluated_at_step": self.step_count}
+            self._evaluation = {**self.task.evaluate(self.cpu_model()), "evaluated_at_step": self.step_count}
         return self._evaluation
 
     # ---- the run directory ---------------------------------------------------------
@@ -218,9 +248,8 @@ class Trainer:
             name=name,
             history_mb=DEFAULT_HISTORY_MB if history_mb is None else history_mb,
             extra={"no_input_loss": _float_or_none(self.task.no_input_loss)},  # the loss plot's second line, if any
+            metrics=self.metrics,  # the rows so far of a run that does not start at step 0
         )
-        if self.metrics.rows:
-            self.run_writer.rewrite_metrics(self.metrics)
         if event:
             self.mark_event(*event.split(":", 1) if ":" in event else (event, ""))
         return self.run_writer
@@ -243,6 +272,16 @@ class Trainer:
         self.run_writer = None
 
     # ---- what leaves the trainer ---------------------------------------------------
+    def cpu_model(self):
+        """The model with the weights of now on the CPU: the model itself when it trains there, else its copy."""
+        if self._cpu_model is not self.model:
+            self._cpu_model.load_state_dict(self.model.state_dict())
+        return self._cpu_model
+
+    def probe(self) -> Trace:
+        """The probe of the model now (internals.probe_trace on the CPU weights)."""
+        return probe_trace(self.cpu_model(), self.task)
+
     @property
     def steps_per_s(self) -> float:
         """Rate over the last ~2 seconds of stepping."""
@@ -255,11 +294,12 @@ class Trainer:
 
     def snapshot(self, with_trace: bool = True, with_view: bool = True, message: str = "") -> Snapshot:
         """The current state; the task view (rollout, samples) is refreshed at most every VIEW_INTERVAL_S."""
-        trace = probe_trace(self.model, self.task) if with_trace else None
+        model = self.cpu_model() if with_trace else None
+        trace = probe_trace(model, self.task) if with_trace else None
         if with_view and trace is not None and time.perf_counter() - self._view_time >= VIEW_INTERVAL_S:
             with torch.no_grad():
                 probe_outputs = torch.from_numpy(np.array(trace.probe_output))[None]  # (1, T, O)
-                view = self.task.view(self.model, probe_outputs, self.config.temperature, self.sample_generator)
+                view = self.task.view(model, probe_outputs, self.config.temperature, self.sample_generator)
             self._view = {key: frozen_array(v) if isinstance(v, np.ndarray) else v for key, v in view.items()}
             self._view_time = time.perf_counter()
         if self.task.metric_columns and not self._evaluation and with_view and trace is not None:
@@ -291,7 +331,7 @@ class Trainer:
             "format": CHECKPOINT_FORMAT,
             "config": self.config.to_dict(),
             "step": self.step_count,
-            "model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
+            "model": _clone(self.model.state_dict()),  # on the CPU, whatever the device: loads anywhere
             "optimizer": _clone(self.optimizer.state_dict()),
             "batch_generator": self.batch_generator.get_state(),
             "sample_generator": self.sample_generator.get_state(),
@@ -407,8 +447,9 @@ def architecture_differences(saved: RunConfig, current: RunConfig, current_is: s
 
 
 def _clone(value):
+    """A deep copy, every tensor on the CPU."""
     if isinstance(value, torch.Tensor):
-        return value.detach().clone()
+        return value.detach().to("cpu", copy=True)
     if isinstance(value, dict):
         return {key: _clone(item) for key, item in value.items()}
     if isinstance(value, list):

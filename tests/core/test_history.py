@@ -615,3 +615,107 @@ def test_each_record_holds_the_probe_text_live_at_its_step(tmp_path):
         assert np.array_equal(recorded["hidden"], live[step]["hidden"]), step
         assert np.array_equal(recorded["grad_hidden"], live[step]["grad_hidden"]), step
     assert [event.kind for event in run.events] == ["change", "change"]
+
+
+# ---- metrics.csv: appended, never rewritten --------------------------------------------------------
+def short_memory_metrics(monkeypatch, keep: int = 8) -> None:
+    """Trainers built from now on keep only their newest 8..16 rows in memory, as a run longer than
+    curves.KEEP_ROWS does: the older rows are then in metrics.csv alone. Rows are appended at every step (a
+    fold drops rows older than 8 steps, which a flush every METRICS_FLUSH_S would not have written yet)."""
+    from lstm_viz.core import trainer as trainer_module
+    from lstm_viz.core.curves import MetricsLog
+
+    monkeypatch.setattr(trainer_module, "MetricsLog", lambda columns: MetricsLog(columns, keep=keep))
+    monkeypatch.setattr(history, "METRICS_FLUSH_S", 0.0)
+
+
+def test_a_run_resumed_into_its_directory_keeps_its_rows_byte_for_byte_and_appends(tmp_path, monkeypatch):
+    short_memory_metrics(monkeypatch)
+    trainer = Trainer(SMALL)
+    trainer.record_to(tmp_path, history_mb=0)
+    for _ in range(40):
+        trainer.step()
+    checkpoint = trainer.checkpoint()  # step 40; the trainer itself holds only its newest rows
+    assert len(checkpoint["metrics"]["step"]) < 40
+    for _ in range(10):  # steps 41..50 reach the file, then the run dies: they will be trained again
+        trainer.step()
+    trainer.run_writer.append_metrics(trainer.metrics, force=True)
+    uninterrupted = (tmp_path / "metrics.csv").read_bytes().splitlines(keepends=True)  # header + 50 rows
+
+    resumed = Trainer(SMALL)
+    resumed.load_checkpoint(checkpoint)
+    resumed.record_to(tmp_path, history_mb=0, event="load: resumed")
+    for _ in range(5):
+        resumed.step()
+    resumed.finish_recording()
+    # Rows 1..40 as they were, 41..45 trained again: the same seed gives the same rows.
+    assert (tmp_path / "metrics.csv").read_bytes() == b"".join(uninterrupted[:46])
+
+    # Elsewhere (another directory, or a file of another run) the file starts from the rows the trainer keeps.
+    elsewhere = Trainer(SMALL)
+    elsewhere.load_checkpoint(checkpoint)
+    elsewhere.record_to(tmp_path / "elsewhere", history_mb=0)
+    elsewhere.finish_recording()
+    steps = open_run(tmp_path / "elsewhere").metrics["step"]
+    np.testing.assert_array_equal(steps, checkpoint["metrics"]["step"].numpy())
+
+
+def test_lstm_viz_train_longer_than_the_rows_in_memory_writes_every_row(tmp_path, monkeypatch):
+    short_memory_metrics(monkeypatch)
+    out = tmp_path / "run"
+    settings = ["--preset", "sine", "--hidden", "4", "--seq-len", "8", "--steps", "60", "--history-mb", "0"]
+    assert cli.main(["train", *settings, "--out", str(out)]) == 0
+    np.testing.assert_array_equal(open_run(out).metrics["step"], np.arange(1, 61))
+    first = (out / "metrics.csv").read_bytes()
+    assert cli.main(["train", "--resume", str(out / "checkpoint.pt"), "--steps", "20", "--out", str(out)]) == 0
+    np.testing.assert_array_equal(open_run(out).metrics["step"], np.arange(1, 81))
+    assert (out / "metrics.csv").read_bytes().startswith(first)
+
+
+# A process that appends metrics.csv through a RunWriter in blocks of 2000 rows (what a fast run writes in one
+# flush) until it is SIGKILLed; row k holds loss k / 8, so a row mixing two, or cut short, shows.
+APPENDER = """
+import sys
+import numpy as np
+from lstm_viz.core.curves import MetricsLog
+from lstm_viz.core.history import RunWriter
+from lstm_viz.core.trainer import METRIC_COLUMNS
+
+columns = METRIC_COLUMNS + tuple(f"block{index}" for index in range(12))
+metrics = MetricsLog(columns)
+writer = RunWriter(sys.argv[1], {}, metric_columns=columns, baseline_loss=1.0, baseline_name="-", history_mb=0)
+print("ready", flush=True)
+while True:
+    first = metrics.rows + 1
+    steps = np.arange(first, first + 2000, dtype=float)  # (2000,)
+    block = np.column_stack([steps, steps / 8, *[steps / 3 + index for index in range(len(columns) - 2)]])
+    metrics.extend(block)
+    writer.append_metrics(metrics, force=True)
+"""
+
+
+def test_a_metrics_writer_killed_at_random_moments_leaves_every_row_before_the_last_intact(tmp_path):
+    delays = random.Random(5)
+    for round_index in range(4):
+        run_dir = tmp_path / f"run{round_index}"
+        appender = subprocess.Popen(
+            [sys.executable, "-c", APPENDER, str(run_dir)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        try:
+            assert appender.stdout.readline() == "ready\n"
+            time.sleep(delays.uniform(0.2, 1.0))
+        finally:
+            appender.send_signal(signal.SIGKILL)
+            appender.wait()
+        lines = (run_dir / "metrics.csv").read_text().split("\n")
+        header, rows = lines[0], lines[1:-1]  # lines[-1]: after the final newline, "" or a row cut short
+        assert header.split(",")[:2] == ["step", "loss"] and len(rows) > 2000  # killed while it was appending
+        table = np.array([[float(value) for value in row.split(",")] for row in rows])  # (rows, 17)
+        assert table.shape[1] == len(header.split(","))
+        np.testing.assert_array_equal(table[:, 0], np.arange(1, len(rows) + 1))
+        np.testing.assert_allclose(table[:, 1], table[:, 0] / 8, rtol=1e-9)
+        np.testing.assert_allclose(table[:, 16], table[:, 0] / 3 + 14, rtol=1e-8)
+        np.testing.assert_array_equal(open_run(run_dir).metrics["step"], table[:, 0])  # the reader agrees

@@ -308,3 +308,58 @@ def test_a_probe_text_change_is_an_event(tmp_path):
     assert rows[0] == f"1,change,probe_text the text's own → {shortened}", rows[0]
     assert rows[1].startswith("1,change,probe_text '"), rows[1]
     assert rows[1].endswith("→ the text's own"), rows[1]
+
+
+# ---- the device --------------------------------------------------------------------------------------
+def test_device_auto_is_cuda_only_when_torch_sees_a_gpu_and_cuda_without_one_is_refused(monkeypatch):
+    from lstm_viz.core.trainer import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == torch.device("cpu") and resolve_device("cpu") == torch.device("cpu")
+    with pytest.raises(ConfigError, match="--device cuda: torch sees no CUDA GPU"):
+        resolve_device("cuda")
+    with pytest.raises(ConfigError, match="auto, cpu, cuda"):
+        resolve_device("gpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == torch.device("cuda") and resolve_device("cuda") == torch.device("cuda")
+    assert resolve_device("cpu") == torch.device("cpu")
+
+
+def test_on_the_cpu_the_model_trained_is_the_model_probed_and_checkpoints_hold_cpu_tensors():
+    trainer = Trainer(SMALL, device="cpu")
+    trainer.step()
+    assert trainer.cpu_model() is trainer.model
+    checkpoint = trainer.checkpoint()
+    tensors = [*checkpoint["model"].values(), *checkpoint["optimizer"]["state"][0].values()]
+    assert all(tensor.device.type == "cpu" for tensor in tensors)
+    assert checkpoint["model"]["head.weight"].data_ptr() != trainer.model.head.weight.data_ptr()  # a copy
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_training_on_the_gpu_probes_a_cpu_copy_equal_to_torchs_cpu_lstm(tmp_path):
+    config = SMALL.replace(hidden=16, seq_len=30)
+    gpu = Trainer(config, device="cuda")
+    for _ in range(5):
+        gpu.step()
+    assert all(parameter.device.type == "cuda" for parameter in gpu.model.parameters())
+    trace = gpu.snapshot().trace
+    # The reference, on the CPU: torch's own nn.LSTM and head with the weights trained on the GPU.
+    weights = {name: value.cpu() for name, value in gpu.model.state_dict().items()}
+    lstm = torch.nn.LSTM(1, 16, batch_first=True)
+    layer = {name.removeprefix("layers.0."): value for name, value in weights.items() if name.startswith("layers.0.")}
+    lstm.load_state_dict(layer)
+    head = torch.nn.Linear(16, 1)
+    head.load_state_dict({"weight": weights["head.weight"], "bias": weights["head.bias"]})
+    inputs, targets = gpu.task.probe()
+    with torch.no_grad():
+        output, (_, final_cell) = lstm(inputs)  # (1, T, H)
+        loss = float(gpu.task.loss(head(output), targets))
+    assert np.abs(trace["hidden"][0, 0] - output[0].numpy()).max() < 1e-5
+    assert np.abs(trace["cell"][0, 0, -1] - final_cell[0, 0].numpy()).max() < 1e-5
+    assert trace.loss == pytest.approx(loss, rel=1e-5)
+    # A checkpoint saved on the GPU loads on the CPU and training goes on there.
+    path = tmp_path / "checkpoint.pt"
+    torch.save(gpu.checkpoint(), path)
+    cpu = Trainer(config, device="cpu")
+    cpu.load_checkpoint(torch.load(path, weights_only=True))
+    assert cpu.step_count == 5 and np.isfinite(cpu.step().loss)
