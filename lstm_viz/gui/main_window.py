@@ -417,13 +417,14 @@ class MainWindow(QMainWindow):
         return "lecture" if self.lecture else "normal"
 
     def _arrange_lecture(self) -> None:
-        """The chosen panels in a grid of even cells (2 x 2 for four), nothing else but the compact toolbar."""
+        """The chosen panels in a grid of even cells (side by side up to three, 2 x 2 for four), nothing else but
+        the compact toolbar."""
         chosen = [title for title in self.panels if title in self.lecture_panels] or [next(iter(self.panels))]
         for title, dock in self.docks.items():
             dock.setFloating(False)
             dock.setVisible(title in chosen)
         self.timeline_bar.hide()
-        columns = math.ceil(math.sqrt(len(chosen)))
+        columns = len(chosen) if len(chosen) <= 3 else math.ceil(math.sqrt(len(chosen)))
         top_row = chosen[:columns]
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.docks[top_row[0]])
         for left, right in zip(top_row, top_row[1:], strict=False):
@@ -471,6 +472,8 @@ class MainWindow(QMainWindow):
         font = QFont(self._base_font)
         font.setPointSizeF(self._base_font.pointSizeF() * scale)
         self.setFont(font)
+        for title in self.panels:  # the docks' title bars stay small: their room goes to the plots, which scale
+            self.docks[title].setFont(self._base_font)
         for panel in self.panels.values():
             panel.fit_minimum_height()
 

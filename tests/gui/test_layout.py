@@ -132,6 +132,7 @@ def test_after_a_reset_the_training_axes_show_the_new_run(qtbot, window):
 SINE = RunConfig(task="sine", hidden=8, seq_len=20, batch=8)
 SCREENS = [(1024, 768), (1280, 720)]
 MODES = [(False, (0.9, 1.0, 1.1)), (True, (1.25, 1.5))]  # (lecture, font scales): each mode's default and steps
+FOUR = ("Gates", "Gradients through time", "Training", "Task view")  # lecture mode with a 2 x 2 grid too
 
 
 def shown_plots(window):
@@ -181,6 +182,13 @@ def test_the_window_fits_small_screens_with_nothing_cut_in_either_mode_and_any_t
                     where = f"{width}x{height}, {'lecture' if lecture else 'normal'} mode, text x{scale}"
                     assert (window.width(), window.height()) == (width, height), where  # it fits
                     assert problems(window) == [], where
+            if lecture:  # four panels, 2 x 2, at the lecture scale
+                window.lecture_panels = FOUR
+                window._arrange_lecture()
+                for width, height in SCREENS if config.task == "sine" else SCREENS[:1]:  # chars' 4-line text: 1024x768
+                    window.resize(width, height)
+                    qtbot.wait(150)
+                    assert (window.width(), window.height()) == (width, height) and problems(window) == [], FOUR
     finally:
         window.set_lecture_mode(False)
         window.set_font_scale(None)

@@ -92,6 +92,7 @@ def test_the_panels_in_lecture_mode_are_the_chosen_ones(qtbot):
     window = open_window(qtbot)
     window.lecture_panel_actions["Gates"].trigger()  # View > Panels in lecture mode: Gates off
     window.lecture_panel_actions["States"].trigger()  # States on
+    window.lecture_panel_actions["Gradients through time"].trigger()  # and Gradients
     window.set_lecture_mode(True)
     shown = {title for title in window.panels if window.docks[title].isVisible()}
     assert shown == {"States", "Gradients through time", "Training", "Task view"}
