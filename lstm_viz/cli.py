@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
             return _train(_parse(_train_parser(), argv[1:]))
         if argv[:1] == ["open"]:
             return _open(_parse(_open_parser(), argv[1:]))
+        if argv[:1] == ["sweep"]:
+            return _sweep(_parse(_sweep_parser(), argv[1:]))
         return _gui(_parse(_gui_parser(), argv))
     except _ParserExit as parser_exit:
         return parser_exit.code
@@ -208,25 +210,18 @@ def _train_comparison(args: argparse.Namespace) -> int:
     out_dir = runs.make_run_dir(args.out if args.out is not None else runs.new_run_dir("runs", f"{name}-{setting}"))
     run_dirs = [out_dir / variant.folder_name for variant in variants]
     run_names = [f"{name} {setting}={variant.label}" for variant in variants]
-    for trainer, run_dir, run_name in zip(comparison.trainers, run_dirs, run_names, strict=True):
-        trainer.record_to(runs.make_run_dir(run_dir), args.history_mb, run_name)
+    comparison.record_to(run_dirs, run_names, args.history_mb)
     progress = tqdm(total=config.steps, desc=f"{name} {setting}", unit="step", file=sys.stderr,
                     disable=not sys.stderr.isatty())  # fmt: skip
-    started = time.perf_counter()
+
+    def show(results: list) -> None:
+        progress.set_postfix_str(f"loss {' '.join(f'{r.loss:.3g}' if r else '-' for r in results)}", refresh=False)
+        progress.update()
+
     with _StopOnInterrupt() as interrupt, progress:
-        for _ in range(config.steps):
-            results = comparison.step()
-            losses = " ".join(f"{r.loss:.3g}" if r else "-" for r in results)
-            progress.set_postfix_str(f"loss {losses}", refresh=False)
-            progress.update()
-            if comparison.all_diverged or interrupt.requested:
-                break
-    elapsed = max(time.perf_counter() - started, 1e-9)
-    for trainer, variant, run_dir, run_name in zip(comparison.trainers, variants, run_dirs, run_names, strict=True):
-        steps_per_s = trainer.step_count / elapsed  # each variant's own rate: it had a share of the time
-        runs.write_run(run_dir, trainer, trainer.probe(), steps_per_s, run_name)
-        trainer.finish_recording()  # after write_run, which appends the last rows of metrics.csv
-        result = runs.summary(trainer, None, steps_per_s)
+        elapsed = comparison.train(config.steps, lambda: interrupt.requested, show)
+    summaries = comparison.write_runs(run_dirs, run_names, elapsed)
+    for trainer, variant, run_dir, result in zip(comparison.trainers, variants, run_dirs, summaries, strict=True):
         final = "n/a" if result["final_loss"] is None else f"{result['final_loss']:.4g}"
         diverged = f", diverged at step {trainer.diverged_at_step}" if trainer.diverged_at_step is not None else ""
         print(f"{setting}={variant.label}: {trainer.step_count} steps, loss {final}{diverged}; run files in {run_dir}")
@@ -237,12 +232,109 @@ def _train_comparison(args: argparse.Namespace) -> int:
     return EXIT_DIVERGED if comparison.all_diverged else 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    """lstm-viz sweep: every combination of --over's values and --cells, headless, one run directory each,
+    DIR/sweep.csv after each and DIR/sweep.png; the same command again resumes."""
+    import torch
+
+    from lstm_viz.core.sweep import SWEEP_CSV, SWEEP_PNG, plan_sweep, run_sweep
+
+    if args.cell is not None:
+        raise ConfigError("lstm-viz sweep takes its cells from --cells (e.g. --cells lstm,gru,rnn), not --cell")
+    _check_history_mb(args.history_mb)
+    config, name = _config(args)
+    cells = args.cells.split(",") if args.cells is not None else None
+    sweep = plan_sweep(config, args.over, cells, args.steps if args.steps is not None else config.steps, name)
+    if Path(args.out).expanduser().is_file():
+        raise ConfigError(f"--out '{args.out}' is a file; give a folder for the sweep's runs")
+    if "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(1)  # as lstm-viz train: these small models run faster on one thread
+    out_dir = Path(args.out).expanduser()
+    bar = _ProgressLine()
+    started = time.perf_counter()
+
+    def draw_png(rows: list) -> None:
+        problem = _write_sweep_png(out_dir / SWEEP_CSV, out_dir / SWEEP_PNG)
+        if problem:
+            bar.note(f"lstm-viz: {SWEEP_PNG} not drawn: {problem}")
+
+    with _StopOnInterrupt() as interrupt:
+        rows, complete = run_sweep(sweep, out_dir, args.history_mb, lambda: interrupt.requested, bar.show, draw_png)
+    bar.close()
+    elapsed = time.perf_counter() - started
+    if not complete:
+        print(f"lstm-viz: interrupted; {len(rows)} of {len(sweep.variants)} combinations finished and kept in "
+              f"{out_dir}; run the same command again to resume", file=sys.stderr)  # fmt: skip
+        return EXIT_INTERRUPTED
+    if rows and not (out_dir / SWEEP_PNG).exists():
+        draw_png(rows)
+    solved = sum(row.solved for row in rows)
+    print(f"{name}: {len(rows)} combinations of {sweep.steps} steps ({solved} solved) in {elapsed / 60:.1f} min; "
+          f"{out_dir / SWEEP_CSV}, {out_dir / SWEEP_PNG}; see them: lstm-viz open {out_dir}")  # fmt: skip
+    return 0
+
+
+def _write_sweep_png(csv_path: Path, png_path: Path) -> str:
+    """Draw the sweep view into png_path, offscreen; why not, or ''."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no window is shown: no screen needed
+    try:
+        from lstm_viz.gui.sweep import save_sweep_png
+    except ImportError as error:
+        return f"cannot load the GUI ({error})"
+    save_sweep_png(csv_path, png_path)
+    return ""
+
+
+class _ProgressLine:
+    """One line on stderr, rewritten with \\r: 'sweep 3/12 · gru lag=50 · step 1200/3000 · eta 14 min'."""
+
+    def __init__(self, interval_s: float = 0.5) -> None:
+        self.interval_s = interval_s
+        self._last = -float("inf")
+        self._width = 0
+
+    def show(self, progress) -> None:
+        now = time.perf_counter()
+        if now - self._last < self.interval_s and progress.step not in (0, progress.steps):
+            return
+        self._last = now
+        eta = "eta --" if progress.eta_s is None else f"eta {_duration(progress.eta_s)}"
+        self._write(f"sweep {progress.index}/{progress.total} · {progress.variant.label} · "
+                    f"step {progress.step}/{progress.steps} · {eta}")  # fmt: skip
+
+    def note(self, text: str) -> None:
+        self.close()
+        print(text, file=sys.stderr)
+
+    def _write(self, line: str) -> None:
+        sys.stderr.write("\r" + line.ljust(self._width))
+        sys.stderr.flush()
+        self._width = len(line)
+
+    def close(self) -> None:
+        if self._width:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self._width = 0
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
 def _open(args: argparse.Namespace) -> int:
     from lstm_viz.core.history import open_run
 
     if len(args.run) > 1:
         return _open_comparison(args)
     args.run = args.run[0]
+    if _is_sweep(Path(args.run).expanduser()):
+        return _open_sweep(args)
     run = open_run(args.run)
     if args.step is not None and args.step not in set(run.steps.tolist()):
         if not len(run.steps):
@@ -254,11 +346,7 @@ def _open(args: argparse.Namespace) -> int:
             run.snapshot(step)
     elif not run.writer_alive:
         raise ConfigError(f"run '{args.run}' has no history records to show (trained with --history-mb 0?)")
-    if args.screenshot is not None and not Path(args.screenshot).expanduser().parent.is_dir():
-        raise ConfigError(f"cannot save screenshot '{args.screenshot}': its folder does not exist")
-    problem = display_problem()
-    if problem:
-        print(f"lstm-viz: error: {problem}", file=sys.stderr)
+    if _cannot_open_window(args.screenshot):
         return 1
     try:
         from lstm_viz.gui.app import open_app
@@ -266,6 +354,37 @@ def _open(args: argparse.Namespace) -> int:
         print(f"lstm-viz: error: cannot start the GUI ({error})", file=sys.stderr)
         return 1
     return open_app(run, step=args.step, screenshot=args.screenshot, lecture=args.lecture)
+
+
+def _cannot_open_window(screenshot: str | None) -> bool:
+    """A screenshot's folder missing: ConfigError (exit 2); no screen for a window: say why, True (exit 1)."""
+    if screenshot is not None and not Path(screenshot).expanduser().parent.is_dir():
+        raise ConfigError(f"cannot save screenshot '{screenshot}': its folder does not exist")
+    problem = display_problem()
+    if problem:
+        print(f"lstm-viz: error: {problem}", file=sys.stderr)
+    return bool(problem)
+
+
+def _is_sweep(folder: Path) -> bool:
+    """A folder that lstm-viz sweep wrote: sweep.csv and no run.json of its own."""
+    from lstm_viz.core.sweep import SWEEP_CSV
+
+    return (folder / SWEEP_CSV).is_file() and not (folder / "run.json").exists()
+
+
+def _open_sweep(args: argparse.Namespace) -> int:
+    """lstm-viz open SWEEP_DIR: the sweep's final loss / baseline against the lag, one line per cell."""
+    from lstm_viz.core.sweep import read_sweep
+
+    if args.step is not None:
+        raise ConfigError(f"--step is for a run; '{args.run}' is a sweep (open one of its runs to scrub it)")
+    read_sweep(args.run)  # readable, or exit 2 here
+    if _cannot_open_window(args.screenshot):
+        return 1
+    from lstm_viz.gui.sweep import open_sweep_app
+
+    return open_sweep_app(Path(args.run).expanduser(), screenshot=args.screenshot)
 
 
 def _open_comparison(args: argparse.Namespace) -> int:
@@ -285,11 +404,7 @@ def _open_comparison(args: argparse.Namespace) -> int:
         if not len(run.steps):
             raise ConfigError(f"run '{run.path}' has no history records to show (trained with --history-mb 0?)")
         run.snapshot(int(run.steps[-1]))  # readable, or exit 2 here
-    if args.screenshot is not None and not Path(args.screenshot).expanduser().parent.is_dir():
-        raise ConfigError(f"cannot save screenshot '{args.screenshot}': its folder does not exist")
-    problem = display_problem()
-    if problem:
-        print(f"lstm-viz: error: {problem}", file=sys.stderr)
+    if _cannot_open_window(args.screenshot):
         return 1
     from lstm_viz.gui.compare.app import open_compare_app
 
@@ -383,7 +498,8 @@ def _gui_parser() -> argparse.ArgumentParser:
         prog="lstm-viz",
         usage="lstm-viz [--preset NAME|PATH] [--steps N] [--screenshot PNG] [--lecture] [settings]\n"
         "       lstm-viz train [--preset NAME|PATH] [--resume CHECKPOINT] [--steps N] [--out DIR] [settings]\n"
-        "       lstm-viz open RUN_DIR [--step N] [--screenshot PNG] [--lecture]",
+        "       lstm-viz open RUN_DIR [--step N] [--screenshot PNG] [--lecture]\n"
+        "       lstm-viz sweep --over SETTING=V1,V2,... [--cells C1,C2] [--steps N] --out DIR [settings]",
         description="Watch the gates, states and gradients of an LSTM, live, while it learns.\n"
         "Without a command this opens the app; 'lstm-viz train --help' describes headless training.",
         epilog=_EPILOG,
@@ -454,11 +570,39 @@ def _open_parser() -> argparse.ArgumentParser:
         "run",
         metavar="RUN_DIR",
         nargs="+",
-        help="a run directory, as lstm-viz train --out writes; 2 to 4 of them (of one task) open side by side",
+        help="a run directory, as lstm-viz train --out writes; 2 to 4 of them (of one task) open side by side; "
+        "or a sweep's folder (lstm-viz sweep --out): its final loss / baseline against the lag",
     )
     parser.add_argument("--step", type=int, metavar="N", help="show the record of step N (default: the last)")
     parser.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window and quit")
     _add_lecture(parser)
+    return parser
+
+
+def _sweep_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lstm-viz sweep",
+        description="Train every combination of one setting's values and the cells, headless, one after another, "
+        "and find where each cell stops bridging a gap:\n"
+        "  DIR/<combination>/  an ordinary run directory each (lstm-viz open DIR/<combination>)\n"
+        "  DIR/sweep.csv       cell, the value (lag for seq_len), steps, final_loss (mean of the last 100 steps),\n"
+        "                      baseline, ratio (final_loss / baseline), solved (ratio < 0.1), diverged_at_step, run;\n"
+        "                      rewritten after each combination\n"
+        "  DIR/sweep.png       final loss / baseline against the value, one line per cell (lstm-viz open DIR)\n"
+        "Run the same command again after a kill or Ctrl-C: finished combinations are kept, the rest trained.",
+        epilog="example:\n  lstm-viz sweep --preset adding-100 --over seq_len=10,20,50,100 --cells lstm,gru,rnn "
+        "--steps 3000 --out runs/lags",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_preset(parser)
+    parser.add_argument("--over", metavar="SETTING=V1,V2,...", required=True,
+                        help="the setting to sweep and its values, e.g. seq_len=10,20,50,100 (the lag)")  # fmt: skip
+    parser.add_argument("--cells", metavar="C1,C2,...", help=f"cells to train at each value, of {', '.join(CELLS)} "
+                        "(default: the preset's)")  # fmt: skip
+    parser.add_argument("--steps", type=int, metavar="N", help="steps per combination (default: the preset's)")
+    parser.add_argument("--out", metavar="DIR", required=True, help="the sweep's folder; the same DIR resumes")
+    _add_history(parser)
+    _add_settings(parser)
     return parser
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PyQt6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
-from lstm_viz.core.compare import COMPARABLE, MAX_VARIANTS, MIN_VARIANTS, Comparison, _label, parse_compare
+from lstm_viz.core.compare import COMPARABLE, MAX_VARIANTS, MIN_VARIANTS, Comparison, parse_compare, value_label
 from lstm_viz.core.config import ConfigError, RunConfig
 
 CHOICES = {"cell": "lstm,gru,rnn", "optimizer": "adam,sgd,rmsprop", "bidirectional": "false,true",
@@ -22,7 +22,7 @@ def suggested_values(setting: str, config: RunConfig) -> str:
         return f"{current / 10:g},{current:g},{current * 10:g}"
     if setting in ("noise", "recurrent_gain"):
         return "0,0.5,1"
-    return f"{_label(current)},{_label(current * 2)}"  # hidden, batch, seq_len
+    return f"{value_label(current)},{value_label(current * 2)}"  # hidden, batch, seq_len
 
 
 class CompareDialog(QDialog):

@@ -21,7 +21,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from lstm_viz.core.compare import COMPARABLE, NOT_COMPARED, Comparison, _label, differences
+from lstm_viz.core.compare import COMPARABLE, NOT_COMPARED, Comparison, differences, value_label
 from lstm_viz.core.config import Clip, ConfigError
 from lstm_viz.core.history import Run, open_run
 from lstm_viz.core.snapshot import Snapshot
@@ -243,7 +243,7 @@ def open_compare_viewer(runs: list[Run]) -> CompareWindow:
 def run_label(config, configs) -> str:
     """A run's values of the settings that differ between `configs`: 'cell lstm hidden 128' ('' if none do)."""
     differing = [name for name in COMPARABLE + NOT_COMPARED if len({str(getattr(c, name)) for c in configs}) > 1]
-    return " ".join(f"{name} {_label(getattr(config, name))}" for name in differing)
+    return " ".join(f"{name} {value_label(getattr(config, name))}" for name in differing)
 
 
 def live_compare_window(comparison: Comparison, name: str, runs_dir=None, history_mb: float | None = None
