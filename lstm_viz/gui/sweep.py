@@ -42,8 +42,8 @@ def x_positions(labels: list[str]) -> tuple[dict[str, float], bool]:
 
 
 def reference_line(ratio: float, text: str, pen, colour: str) -> pg.InfiniteLine:
-    """A horizontal line at `ratio` on the log axis, labelled at its right end, above it."""
-    options = {"position": 0.98, "color": colour, "anchors": [(1, 1), (1, 1)]}
+    """A horizontal line at `ratio` on the log axis, labelled at its right end, under it."""
+    options = {"position": 0.98, "color": colour, "anchors": [(1, 0), (1, 0)]}
     return pg.InfiniteLine(math.log10(ratio), angle=0, pen=pen, label=text, labelOpts=options)
 
 
@@ -111,6 +111,9 @@ def render_png(view: SweepView, path: str | Path, size: tuple[int, int] = PNG_SI
     view.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     view.resize(*size)
     view.show()
+    QtWidgets.QApplication.processEvents()
+    view.grab()  # the first pass lays out the plot; axes and title are drawn anew for that layout on the second
+    view.plot.setTitle(view.plot.titleLabel.text)
     QtWidgets.QApplication.processEvents()
     image = view.grab()
     buffer = QtCore.QBuffer()
