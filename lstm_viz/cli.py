@@ -20,6 +20,8 @@ from pathlib import Path
 from lstm_viz.core.config import (
     BUILTIN_TEXTS,
     CELLS,
+    MAX_SPEED,
+    MIN_SPEED,
     OPTIMIZERS,
     TASKS,
     ConfigError,
@@ -110,6 +112,7 @@ def debian_package(soname: str) -> str:
 def _gui(args: argparse.Namespace) -> int:
     config, _ = _config(args)
     _check_history_mb(args.history_mb)
+    _check_speed(args.speed)
     if args.screenshot is not None and not Path(args.screenshot).expanduser().parent.is_dir():
         raise ConfigError(f"cannot save screenshot '{args.screenshot}': its folder does not exist")
     from lstm_viz.core.tasks import make_task
@@ -138,9 +141,9 @@ def _gui(args: argparse.Namespace) -> int:
 
         setting, variants = comparison
         return run_compare_app(setting, variants, _config(args)[1], args.steps, args.screenshot, runs_dir,
-                               args.history_mb)  # fmt: skip
+                               args.history_mb, speed=args.speed, paused=args.paused)  # fmt: skip
     return run_app(config, steps=args.steps, screenshot=args.screenshot, runs_dir=runs_dir, history_mb=args.history_mb,
-                   lecture=args.lecture)  # fmt: skip
+                   lecture=args.lecture, speed=args.speed, paused=args.paused)  # fmt: skip
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -469,6 +472,15 @@ def _check_history_mb(history_mb: float | None) -> None:
         raise ConfigError(f"--history-mb must be 0 (no history) or a positive number of megabytes, got {history_mb:g}")
 
 
+def _check_speed(speed: float | None) -> None:
+    """--speed: steps/s the window trains at most, from MIN_SPEED to MAX_SPEED."""
+    if speed is not None and not MIN_SPEED <= speed <= MAX_SPEED:  # NaN too
+        raise ConfigError(
+            f"--speed must be {MIN_SPEED:g} to {MAX_SPEED:g} steps per second, got {speed:g}; leave it out for full "
+            "speed"
+        )
+
+
 def _overrides(args: argparse.Namespace) -> dict:
     changes = {name: getattr(args, name) for name in OVERRIDES if getattr(args, name) is not None}
     if "text" in changes:
@@ -496,7 +508,8 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
 def _gui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lstm-viz",
-        usage="lstm-viz [--preset NAME|PATH] [--steps N] [--screenshot PNG] [--lecture] [settings]\n"
+        usage="lstm-viz [--preset NAME|PATH] [--steps N] [--speed N] [--paused] [--screenshot PNG] [--lecture]\n"
+        "                [settings]\n"
         "       lstm-viz train [--preset NAME|PATH] [--resume CHECKPOINT] [--steps N] [--out DIR] [settings]\n"
         "       lstm-viz open RUN_DIR [--step N] [--screenshot PNG] [--lecture]\n"
         "       lstm-viz sweep --over SETTING=V1,V2,... [--cells C1,C2] [--steps N] --out DIR [settings]",
@@ -507,6 +520,13 @@ def _gui_parser() -> argparse.ArgumentParser:
     )
     _add_preset(parser)
     parser.add_argument("--steps", type=int, metavar="N", help="start training at once and pause after N steps")
+    parser.add_argument(
+        "--speed",
+        type=float,
+        metavar="N",
+        help="train at most N steps per second (1 to 10000; the window's Speed slider changes it; default: full speed)",
+    )
+    parser.add_argument("--paused", action="store_true", help="open the window at step 0, paused (Space starts)")
     parser.add_argument("--screenshot", metavar="PNG", help="after --steps, save a screenshot of the window and quit")
     _add_lecture(parser)
     parser.add_argument("--runs", metavar="DIR", help="where the window writes its runs (default: runs/ here)")

@@ -274,13 +274,15 @@ def fake_app(monkeypatch):
     calls = []
     app = types.ModuleType("lstm_viz.gui.app")
     app.lecture = []  # the lecture flag of each call
-    app.run_app = (
-        lambda config, steps=None, screenshot=None, runs_dir=None, history_mb=None, lecture=False: calls.append(
-            (config, steps, screenshot, runs_dir, history_mb)
-        )
-        or app.lecture.append(lecture)
-        or 0
-    )
+
+    def run_app(
+        config, steps=None, screenshot=None, runs_dir=None, history_mb=None, lecture=False, speed=None, paused=False
+    ):
+        calls.append((config, steps, screenshot, runs_dir, history_mb, speed, paused))
+        app.lecture.append(lecture)
+        return 0
+
+    app.run_app = run_app
     monkeypatch.setitem(sys.modules, "lstm_viz.gui", types.ModuleType("lstm_viz.gui"))
     monkeypatch.setitem(sys.modules, "lstm_viz.gui.app", app)
     return calls
@@ -294,9 +296,31 @@ def test_the_gui_form_hands_run_app_the_preset_with_overrides(tmp_path, fake_app
         )
         == 0
     )
-    [(config, steps, shot, runs_dir, history_mb)] = fake_app
+    [(config, steps, shot, runs_dir, history_mb, speed, paused)] = fake_app
     assert (config.task, config.text, config.hidden, str(config.clip)) == ("chars", "hihello", 5, "norm:2")
     assert (steps, shot, runs_dir, history_mb) == (9, screenshot, Path("runs"), None)
+    assert (speed, paused) == (None, False)  # full speed, training at once
+
+
+def test_the_gui_form_hands_run_app_the_speed_and_paused(fake_app):
+    assert cli.main(["--speed", "5", "--paused"]) == 0
+    assert fake_app[0][5:] == (5.0, True)
+
+
+@pytest.mark.parametrize("speed", ["0", "0.5", "-3", "20000", "nan", "inf"])
+def test_a_bad_speed_is_one_line_and_exit_2(fake_app, capsys, speed):
+    assert cli.main(["--speed", speed]) == 2
+    error = capsys.readouterr().err
+    assert (
+        error.startswith("lstm-viz: error: --speed must be 1 to 10000 steps per second, got ")
+        and error.count("\n") == 1
+    )
+    assert fake_app == []
+
+
+def test_a_speed_that_is_no_number_is_a_usage_error(fake_app, capsys):
+    assert cli.main(["--speed", "fast"]) == 2
+    assert "--speed: invalid float value: 'fast'" in capsys.readouterr().err
 
 
 def test_train_probes_the_probe_text_and_the_window_gets_it(tmp_path, fake_app):
@@ -313,7 +337,7 @@ def test_train_probes_the_probe_text_and_the_window_gets_it(tmp_path, fake_app):
 
 def test_the_gui_form_hands_run_app_where_runs_go_and_their_history_budget(tmp_path, fake_app):
     assert cli.main(["--runs", str(tmp_path / "mine"), "--history-mb", "50"]) == 0
-    assert fake_app[0][3:] == (tmp_path / "mine", 50.0)
+    assert fake_app[0][3:5] == (tmp_path / "mine", 50.0)
 
 
 def test_the_gui_form_opens_in_lecture_mode_only_when_asked(fake_app):
@@ -323,7 +347,7 @@ def test_the_gui_form_opens_in_lecture_mode_only_when_asked(fake_app):
 
 def test_the_gui_form_defaults_to_the_sine_preset(fake_app):
     assert cli.main([]) == 0
-    assert fake_app[0][0].task == "sine" and fake_app[0][1:] == (None, None, Path("runs"), None)
+    assert fake_app[0][0].task == "sine" and fake_app[0][1:] == (None, None, Path("runs"), None, None, False)
 
 
 def test_the_gui_form_reports_bad_input_before_opening_a_window(tmp_path, fake_app, capsys):

@@ -29,6 +29,10 @@ def _asset_dir() -> Path:
 ASSET_DIR = _asset_dir()
 PRESET_DIR = ASSET_DIR / "presets"
 
+# A preset's words for its user, besides its settings: what it shows (under the Preset box), and what to watch
+# for, said once when it starts.
+PRESET_TEXTS = ("description", "watch")
+MIN_SPEED, MAX_SPEED = 1.0, 10_000.0  # steps/s the window may be limited to (lstm-viz --speed; no limit: full speed)
 TASKS = ("sine", "chars", "adding", "copy", "digits")
 OWN_TASK = "own"  # a run recorded from a user's own module by lstm_viz.Recorder: no task to train, only to open
 NEXT_STEP_TASKS = ("sine", "chars")  # the target at t is the input at t+1: a backward direction has read it
@@ -184,9 +188,12 @@ class RunConfig:
         if not isinstance(data, dict):
             raise ConfigError(f"{source} must be a JSON object of settings, got {type(data).__name__}")
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known - {"name", "description", "versions", "module"})  # module: a Recorder's
+        unknown = sorted(set(data) - known - {"name", *PRESET_TEXTS, "versions", "module"})  # module: a Recorder's
         if unknown:
             raise ConfigError(f"{source}: unknown setting '{unknown[0]}'; known settings: {', '.join(sorted(known))}")
+        for key in PRESET_TEXTS:
+            if not isinstance(data.get(key, ""), str):
+                raise ConfigError(f"{source}: '{key}' must be a text (a JSON string), got {data[key]!r}")
         settings = {k: v for k, v in data.items() if k in known}
         try:
             return cls(**settings)
@@ -231,6 +238,20 @@ def preset_names() -> list[str]:
 
 def load_preset(name_or_path: str) -> RunConfig:
     """A preset by name (assets/presets/NAME.json) or by path to a JSON file."""
+    path, data = _read_preset(name_or_path)
+    return RunConfig.from_dict(data, source=f"preset '{path.stem}'")
+
+
+def preset_info(name_or_path: str) -> dict[str, str]:
+    """What a preset says to its user besides its settings: {'description': ..., 'watch': ...} (its optional
+    PRESET_TEXTS, "" where it has none). ConfigError as load_preset."""
+    _, data = _read_preset(name_or_path)
+    texts = {key: data.get(key, "") if isinstance(data, dict) else "" for key in PRESET_TEXTS}
+    return {key: text if isinstance(text, str) else "" for key, text in texts.items()}  # load_preset says why not
+
+
+def _read_preset(name_or_path: str) -> tuple[Path, object]:
+    """The path of a preset by name or path, and its JSON (not yet checked to be settings)."""
     path = Path(name_or_path)
     if not (path.suffix == ".json" or path_exists(path)):
         path = PRESET_DIR / f"{name_or_path}.json"
@@ -252,7 +273,7 @@ def load_preset(name_or_path: str) -> RunConfig:
         raise ConfigError(
             f"preset '{path}' is not valid JSON (nested too deeply); give a flat object of settings"
         ) from None
-    return RunConfig.from_dict(data, source=f"preset '{path.stem}'")
+    return path, data
 
 
 def require_regular_file(path: Path, kind: str, hint: str) -> os.stat_result:

@@ -41,14 +41,18 @@ def run_app(
     runs_dir: Path | None = None,
     history_mb: float | None = None,
     lecture: bool = False,
+    speed: float | None = None,
+    paused: bool = False,
 ) -> int:
     """Open the window on `config` and train; the exit code.
 
     steps: pause after this many steps. screenshot: once `steps` (default 0) steps are
     trained and drawn, save a PNG of the whole window there and quit. runs_dir: every run
     trained in the window is recorded in a folder of its own under it (None: not recorded),
-    with history_mb the size budget of its history. lecture: open in lecture mode. A screenshot is taken of the
-    default layout (or lecture mode's), not the one remembered from the last launch, and remembers nothing.
+    with history_mb the size budget of its history. lecture: open in lecture mode. speed: at most this many
+    steps a second (None: full speed). paused: open at step 0, paused, whatever `steps` says (Start trains).
+    A screenshot is taken of the default layout (or lecture mode's), not the one remembered from the last
+    launch, and remembers nothing.
     """
     app = _application()
     from PyQt6.QtCore import QTimer
@@ -56,7 +60,8 @@ def run_app(
     from lstm_viz.gui.main_window import MainWindow
 
     try:
-        window = MainWindow(config, runs_dir=runs_dir, history_mb=history_mb, remember_view=screenshot is None)
+        window = MainWindow(config, runs_dir=runs_dir, history_mb=history_mb, remember_view=screenshot is None,
+                            speed=speed)  # fmt: skip
     except ConfigError as error:
         print(f"lstm-viz: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -77,7 +82,7 @@ def run_app(
         window.set_lecture_mode(True)
     window.show()
     if screenshot is not None:
-        target = steps or 0
+        target = 0 if paused else steps or 0
 
         def save_when_done() -> None:
             snapshot = window.last_snapshot
@@ -90,8 +95,9 @@ def run_app(
             _save_and_exit(app, window, screenshot)
 
         window.drawn.connect(save_when_done)
-        window.worker.start(until_step=target)
-    else:
+        if not paused:
+            window.worker.start(until_step=target)
+    elif not paused:
         window.worker.start(until_step=steps)
     try:
         code = app.exec()

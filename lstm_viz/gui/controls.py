@@ -43,9 +43,11 @@ from lstm_viz.core.config import (
     RunConfig,
     chrono_t_max,
     load_preset,
+    preset_info,
     preset_names,
 )
 from lstm_viz.core.tasks.chars import HIHELLO
+from lstm_viz.gui.speed import SpeedControl
 
 TASK_LABELS = {
     "sine": "sine: next value",
@@ -132,6 +134,7 @@ class ControlsPanel(QWidget):
         super().__init__()
         self.config = config
         self.presets = _valid_presets()
+        self.preset_info = {name: preset_info(name) for name in self.presets}  # description, watch
 
         self.preset = QComboBox()
         self.preset.addItems(list(self.presets))
@@ -145,6 +148,11 @@ class ControlsPanel(QWidget):
         self.step_button.setToolTip("Pause and train exactly one step (S)")
         self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("A new model from these settings, at step 0 (R)")
+        self.speed = SpeedControl()
+        self.preset_description = QLabel()  # what the chosen preset shows, for a student
+        self.preset_description.setObjectName("preset_description")
+        self.preset_description.setWordWrap(True)
+        self.preset_description.setStyleSheet("color: palette(text); padding: 2px 0px 4px 0px;")
 
         self.task = _combo(TASK_LABELS, RESET_TIP)
         self.text = QComboBox()
@@ -194,7 +202,13 @@ class ControlsPanel(QWidget):
         preset_row = QHBoxLayout()
         preset_row.addWidget(self.preset, 1)
         preset_row.addWidget(self.compare_button)
-        run = _form("Run", (_row(self.start_pause, self.step_button, self.reset_button),), ("Preset", preset_row))
+        run = _form(
+            "Run",
+            (_row(self.start_pause, self.step_button, self.reset_button),),
+            ("Speed", self.speed),
+            ("Preset", preset_row),
+            (self.preset_description,),
+        )
         setup = _form(
             "Setup (a change restarts)",
             ("Task", self.task),
@@ -275,6 +289,7 @@ class ControlsPanel(QWidget):
         try:
             matching = [name for name, preset in self.presets.items() if preset == config.replace(steps=preset.steps)]
             self.preset.setCurrentIndex(self.preset.findText(matching[0]) if matching else -1)
+            self._describe_preset(matching[0] if matching else None)
             _select(self.task, config.task)
             self._fill_texts(config.text)
             self.temperature.setValue(config.temperature)
@@ -311,6 +326,12 @@ class ControlsPanel(QWidget):
             for widget, was_blocked in zip(widgets, blocked, strict=True):
                 widget.blockSignals(was_blocked)
         self._enable_relevant()
+
+    def _describe_preset(self, name: str | None) -> None:
+        """The preset's description under the Preset box; hidden for custom settings."""
+        description = self.preset_info.get(name, {}).get("description", "") if name else ""
+        self.preset_description.setText(description)
+        self.preset_description.setVisible(bool(description))
 
     def set_read_only(self, own_model: bool = False) -> None:
         """For a recorded run: no run buttons; the settings are shown (those of the shown step), greyed; only

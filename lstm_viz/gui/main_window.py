@@ -40,6 +40,8 @@ from lstm_viz.core.snapshot import Snapshot
 from lstm_viz.gui.compare.dialog import CompareDialog
 from lstm_viz.gui.compare.window import CompareWindow, live_compare_window
 from lstm_viz.gui.controls import ControlsPanel
+from lstm_viz.gui.dock_title import DockTitleBar, HelpPopup
+from lstm_viz.gui.help import equations_html, panel_help
 from lstm_viz.gui.lecture import (
     LECTURE_PANELS,
     LECTURE_SCALE,
@@ -51,6 +53,7 @@ from lstm_viz.gui.lecture import (
 )
 from lstm_viz.gui.panels import CellPanel, GatesPanel, GradientsPanel, StatesPanel, TaskViewPanel, TrainingPanel
 from lstm_viz.gui.panels.plots import font_scale, set_font_scale
+from lstm_viz.gui.speed import speed_text
 from lstm_viz.gui.state import Selection
 from lstm_viz.gui.timeline import History, Timeline
 from lstm_viz.gui.worker import NOTICE_MARK, TrainingWorker, is_notice, is_warning
@@ -67,10 +70,13 @@ MIN_SIZE = (1024, 720)  # the window fits a 1024x768 projector and a 1280x720 sc
 COMPACT_BELOW = 900  # a window less tall than this has the task view under the controls
 TEXT_FILTER = "Text files (*.txt *.md *.rst *.py *.csv *.tsv *.json *.html *.tex);;All files (*)"
 NOTICE_MS = 8000  # a notice ("✓ Saved ...") hides itself after this long; an error stays until closed or replaced
+NOTE_MS = 45000  # a preset's "what to watch" note hides itself after this long (or when closed, or replaced)
+NOTE_MARK = "ℹ "  # a preset's note: it stays when a command succeeds (which hides an error)
 MESSAGE_STYLE = "#messages {{ background: {background}; border-top: 2px solid {line}; }} QLabel {{ color: {text}; }}"
 ERROR_STYLE = MESSAGE_STYLE.format(background="#6b1f1f", line="#e0534a", text="#fff0ee")
 NOTICE_STYLE = MESSAGE_STYLE.format(background="#1d4a2c", line="#4caf6a", text="#ecfff1")
 WARNING_STYLE = MESSAGE_STYLE.format(background="#5a4310", line="#e0a030", text="#fff6e0")  # stays, like an error
+NOTE_STYLE = MESSAGE_STYLE.format(background="#173a5c", line="#56b4e9", text="#eef7ff")
 SHORTCUTS = (
     ("Space", "start / pause training"),
     ("Alt+← / Alt+→", "select the previous / next timestep of the probe (click a heatmap cell to pick one)"),
@@ -103,13 +109,17 @@ class MainWindow(QMainWindow):
         history_mb: float | None = None,
         run: Run | None = None,
         remember_view: bool = True,
+        speed: float | None = None,
     ) -> None:
-        """A window training `config`, each run recorded under `runs_dir` (None: not recorded); or, given `run`,
-        a window showing that recorded run read-only (no training; `config` its settings). remember_view: open
-        with the layout, lecture mode and font scale of the last window closed, and remember this one's."""
+        """A window training `config`, each run recorded under `runs_dir` (None: not recorded), at most `speed`
+        steps/s (None: full speed); or, given `run`, a window showing that recorded run read-only (no training;
+        `config` its settings). remember_view: open with the layout, lecture mode and font scale of the last
+        window closed, and remember this one's."""
         super().__init__()
         # ConfigError reaches the caller
         self.worker = TrainingWorker(config, runs_dir, history_mb) if run is None else None
+        self.speed_limit: float | None = None  # steps/s, None: full speed
+        self.noted_presets: set[str] = set()  # presets whose "what to watch" note has been shown
         self.runs_dir, self.history_mb = runs_dir, history_mb
         self.history = History(run)  # the run the timeline moves through, and the step shown
         self.viewers: list[MainWindow] = []  # runs opened from this window (File > Open run…)
@@ -148,6 +158,7 @@ class MainWindow(QMainWindow):
         self.restore_layout()
         self._restore_view(ViewSettings() if remember_view else None)
         self._show_title(config)
+        self.set_speed(speed)
 
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)  # a coarse timer drifts up to 5% late: 28 fps, not 30
@@ -169,7 +180,10 @@ class MainWindow(QMainWindow):
                 | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                 | QDockWidget.DockWidgetFeature.DockWidgetClosable
             )
+            dock.setTitleBarWidget(DockTitleBar(dock, lambda button, title=title: self.show_help(title, button)))
             self.docks[title] = dock
+        self.help_popup = HelpPopup(self)
+        self.equations: QMessageBox | None = None  # Help > Equations, while open
 
     def restore_layout(self) -> None:
         """The default window size (unless maximised) and docks: controls on the left; gates and states (the
@@ -293,6 +307,7 @@ class MainWindow(QMainWindow):
         self._action(view_menu, "Restore default layout", self.restore_default_view)
 
         help_menu = self.menu_bar.addMenu("&Help")
+        self._action(help_menu, "Equations of this cell…", self.show_equations, "F1")
         self._action(help_menu, "Keyboard shortcuts", self.show_shortcuts)
         self._action(help_menu, "About lstm_viz", self.show_about)
         self.setMenuBar(self.menu_bar)
@@ -324,6 +339,7 @@ class MainWindow(QMainWindow):
             controls.step_clicked.connect(self.worker.step)
             controls.open_text_clicked.connect(self.open_text)
             controls.compare_clicked.connect(self.open_compare_dialog)
+            controls.speed.speed_changed.connect(self.set_speed)
         controls.selection_changed.connect(
             lambda layer, direction: self.select(self.selection.moved(layer=layer, direction=direction))
         )
@@ -612,14 +628,19 @@ class MainWindow(QMainWindow):
                 sys.excepthook(*sys.exc_info())
 
     def show_message(self, message: str) -> None:
-        """Show `message` in the message bar; an empty message hides it."""
+        """Show `message` in the message bar; an empty message hides it, except a preset's note."""
+        showing_note = self.message_bar.isVisible() and self.message_label.text().startswith(NOTE_MARK)
+        if not message and showing_note:
+            return
         self.notice_timer.stop()
         if not message:
             self.message_bar.hide()
             return
-        if is_notice(message):
-            self.notice_timer.start()
+        note = message.startswith(NOTE_MARK)
+        if is_notice(message) or note:
+            self.notice_timer.start(NOTE_MS if note else NOTICE_MS)
         style = NOTICE_STYLE if is_notice(message) else WARNING_STYLE if is_warning(message) else ERROR_STYLE
+        style = NOTE_STYLE if note else style
         self.message_bar.setStyleSheet(style)
         self.message_label.setText(message)
         self.message_bar.show()
@@ -632,7 +653,8 @@ class MainWindow(QMainWindow):
             limited = time.perf_counter() - self._draw_limited_at < PACE_WINDOW_S
             pace = frame_pace(list(self._frame_times), time.perf_counter(), snapshot.steps_per_s, limited)
             steps_per_s = f"{snapshot.steps_per_s:.0f}" if snapshot.steps_per_s >= 10 else f"{snapshot.steps_per_s:.2g}"
-            state = f"training · step {snapshot.step} · {steps_per_s} steps/s · {pace}"
+            limit = f" (limited to {speed_text(self.speed_limit)})" if self.speed_limit is not None else ""
+            state = f"training · step {snapshot.step} · {steps_per_s} steps/s{limit} · {pace}"
         else:
             state = f"paused · step {snapshot.step}"
         if not self.history.live and self.history.shown is not None:  # scrubbed back; training goes on
@@ -645,8 +667,39 @@ class MainWindow(QMainWindow):
         if self.worker is None:
             self.setWindowTitle(f"lstm_viz — {self.history.path} (recorded run, read-only)")
             return
-        name = self.controls.preset_name or f"{config.task}, custom settings"
-        self.setWindowTitle(f"lstm_viz — {name}")
+        preset = self.controls.preset_name
+        self.setWindowTitle(f"lstm_viz — {preset or f'{config.task}, custom settings'}")
+        if self.equations is not None and self.equations.isVisible():
+            self.equations.setText(equations_html(config.cell))
+        watch = self.controls.preset_info.get(preset, {}).get("watch", "") if preset else ""
+        if watch and preset not in self.noted_presets:  # once per preset: a Reset does not say it again
+            self.noted_presets.add(preset)
+            self.show_message(f"{NOTE_MARK}{preset}: {watch}")
+
+    def set_speed(self, steps_per_s: float | None) -> None:
+        """Train at most `steps_per_s` steps a second (None: full speed); the control shows it."""
+        self.speed_limit = steps_per_s
+        self.controls.speed.set_speed(steps_per_s)
+        if self.worker is not None:
+            self.worker.set_speed(steps_per_s)
+
+    def show_help(self, title: str, anchor: QWidget) -> None:
+        """The "?" of dock `title`: what the panel draws and what to look for, under the button."""
+        shown = self.shown_snapshot or self.last_snapshot
+        task = (shown.config if shown is not None else self.controls.config).task
+        self.help_popup.show_text(panel_help(title, task), anchor)
+
+    def show_equations(self) -> None:
+        """Help > Equations: the current cell type's equations, in a window that does not block training."""
+        shown = self.shown_snapshot or self.last_snapshot
+        cell = (shown.config if shown is not None else self.controls.config).cell
+        if self.equations is None:
+            self.equations = QMessageBox(QMessageBox.Icon.NoIcon, "Equations", "", QMessageBox.StandardButton.Close,
+                                         self)  # fmt: skip
+            self.equations.setModal(False)
+            self.equations.setTextFormat(Qt.TextFormat.RichText)
+        self.equations.setText(equations_html(cell))
+        self.equations.show()
 
     # ---- history: the timeline, recorded steps, runs opened read-only ----------------------------
     def _build_timeline(self) -> None:
@@ -971,6 +1024,7 @@ class MainWindow(QMainWindow):
         """A run opened read-only draws its first frame once the window is laid out: before that, the linked time
         axes of plots of different widths would be matched up wrongly (0..11 of 32 timesteps)."""
         super().showEvent(event)
+        QTimer.singleShot(0, self._place_message_bar)  # a message said before the window was laid out (a note)
         if self.first_view is not None:
             kind, step = self.first_view
             self.first_view = None

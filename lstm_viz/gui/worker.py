@@ -17,8 +17,8 @@ import traceback
 from pathlib import Path
 
 from lstm_viz.core import runs
-from lstm_viz.core.config import ConfigError, RunConfig, load_preset, preset_names
-from lstm_viz.core.diagnosis import STALL_STEPS, stall_notice
+from lstm_viz.core.config import MAX_SPEED, MIN_SPEED, ConfigError, RunConfig, load_preset, preset_names
+from lstm_viz.core.diagnosis import STALL_STEPS, clip_change_notice, stall_notice
 from lstm_viz.core.history import fork_trainer, open_run
 from lstm_viz.core.snapshot import Snapshot
 from lstm_viz.core.trainer import Trainer, architecture_differences, needs_new_model
@@ -87,6 +87,9 @@ class CommandLoop:
         self._stopping = threading.Event()
         self._last_publish = 0.0
         self._publish_cost = 0.0  # seconds the last snapshot took
+        self._step_interval = 0.0  # seconds from one step's start to the next's: 1 / the speed limit (0: none)
+        self._next_step_at = 0.0  # perf_counter time before which a throttled loop trains no step
+        self._unpublished = False  # a step trained since the last publish
         self._thread: threading.Thread | None = None
 
     def _start_thread(self, name: str) -> None:
@@ -126,6 +129,13 @@ class CommandLoop:
         """Pause, then train exactly one step."""
         self._send("step")
 
+    def set_speed(self, steps_per_s: float | None) -> None:
+        """Train at most `steps_per_s` steps a second (MIN_SPEED..MAX_SPEED), or as fast as it can (None).
+        The thread waits between steps on its command queue: no CPU is burnt and commands are taken at once."""
+        if steps_per_s is not None and not MIN_SPEED <= steps_per_s <= MAX_SPEED:  # NaN too
+            raise ValueError(f"speed must be {MIN_SPEED:g} to {MAX_SPEED:g} steps/s, got {steps_per_s}")
+        self._commands.put(("speed", steps_per_s))  # not a user command: its message would hide the last one
+
     def _send(self, name: str, argument=None) -> None:
         with self._send_lock:
             self.commands_sent += 1
@@ -154,26 +164,35 @@ class CommandLoop:
         self._publish()
         while not self._stopping.is_set():
             try:
-                commands = self._take_commands(wait=not self._running)
+                commands = self._take_commands(self._wait_s())
                 if self._stopping.is_set():
                     break
                 if commands:
                     self._execute(commands)
-                elif self._running:
+                elif self._running and time.perf_counter() >= self._next_step_at:
+                    self._next_step_at = time.perf_counter() + self._step_interval
                     self._message = self._train_one_step() or self._message
+                    self._unpublished = True
                     if self._running and not self._publish_due():
                         continue
-                else:
-                    continue
+                elif not (self._running and self._unpublished and self._publish_due()):
+                    continue  # throttled: a step trained while the GUI was busy is published while waiting
             except Exception as error:  # not enough memory for a step, or a bug: it must not kill the thread
                 self._message = self._pause_for(error, "Training paused")
             self._publish()
 
-    def _take_commands(self, wait: bool) -> list[tuple[str, object]]:
-        """Everything queued now; when `wait`, block up to IDLE_POLL_S for the first command."""
+    def _wait_s(self) -> float:
+        """How long to wait for a command: paused, IDLE_POLL_S; training, until the next step is due (0 at full
+        speed), at most IDLE_POLL_S so that a step trained while the GUI was busy is soon published."""
+        if not self._running:
+            return IDLE_POLL_S
+        return min(max(self._next_step_at - time.perf_counter(), 0.0), IDLE_POLL_S)
+
+    def _take_commands(self, wait_s: float) -> list[tuple[str, object]]:
+        """Everything queued now; block up to `wait_s` seconds for the first command."""
         commands = []
         try:
-            commands.append(self._commands.get(timeout=IDLE_POLL_S) if wait else self._commands.get_nowait())
+            commands.append(self._commands.get(timeout=wait_s) if wait_s > 0 else self._commands.get_nowait())
             while True:
                 commands.append(self._commands.get_nowait())
         except queue.Empty:
@@ -182,7 +201,11 @@ class CommandLoop:
 
     def _execute(self, commands: list[tuple[str, object]]) -> None:
         """Run queued commands in order; the message becomes what they reported."""
-        user_commands = [(name, argument) for name, argument in commands if name not in ("snapshot", "stop")]
+        for name, argument in commands:
+            if name == "speed":
+                self._step_interval = 1.0 / argument if argument else 0.0
+                self._next_step_at = min(self._next_step_at, time.perf_counter() + self._step_interval)
+        user_commands = [(name, argument) for name, argument in commands if name not in ("snapshot", "stop", "speed")]
         self._commands_done += len(user_commands)  # counted first: a command that fails is done too
         messages = []
         for name, argument in user_commands:
@@ -218,6 +241,7 @@ class CommandLoop:
 
     def _publish(self) -> None:
         started = time.perf_counter()
+        self._unpublished = False
         published = self._published()
         if published is None:
             return
@@ -348,8 +372,13 @@ class TrainingWorker(CommandLoop):
     def _do_apply(self, config: RunConfig) -> str:
         if needs_new_model(self.trainer.config, config):
             return self._do_reset(config)
+        before = self.trainer.config
         self.trainer.apply(config)
-        return ""
+        metrics = self.trainer.metrics.as_columns()
+        notice = clip_change_notice(
+            before, config, metrics["step"], metrics["grad_norm_clipped"], self.trainer.diverged_at_step
+        )
+        return WARNING_MARK + notice if notice else ""
 
     def _do_load_checkpoint(self, path: Path) -> str:
         previous = self.trainer.config

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from lstm_viz.core.config import Clip, ConfigError, RunConfig, load_preset
+from lstm_viz.core.config import Clip, ConfigError, RunConfig, load_preset, preset_info
 
 
 @pytest.mark.parametrize(
@@ -131,3 +131,21 @@ def test_a_probe_text_too_short_too_long_or_not_a_text_is_refused(probe_text, wo
     with pytest.raises(ConfigError, match=words):
         RunConfig(task="chars", text="names", probe_text=probe_text)
     assert RunConfig(task="chars", text="names", probe_text="a" * 200).probe_text == "a" * 200
+
+
+def test_a_preset_may_say_what_to_watch_and_junk_is_still_refused(tmp_path):
+    noted = tmp_path / "noted.json"
+    noted.write_text('{"description": "A sine.", "watch": "Look at the gates.", "hidden": 4}')
+    assert load_preset(str(noted)) == RunConfig(hidden=4)
+    assert preset_info(str(noted)) == {"description": "A sine.", "watch": "Look at the gates."}
+    bare = tmp_path / "bare.json"
+    bare.write_text('{"hidden": 4}')
+    assert preset_info(str(bare)) == {"description": "", "watch": ""}
+    junk = tmp_path / "junk.json"
+    junk.write_text('{"watch": "Look.", "wacth": "typo"}')
+    with pytest.raises(ConfigError, match="unknown setting 'wacth'"):
+        load_preset(str(junk))
+    not_text = tmp_path / "not_text.json"
+    not_text.write_text('{"watch": ["a", "list"]}')
+    with pytest.raises(ConfigError, match="'watch' must be a text"):
+        load_preset(str(not_text))

@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from lstm_viz.core.config import RunConfig
+from lstm_viz.core.config import RunConfig, load_preset
 from lstm_viz.gui import worker as worker_module
 from lstm_viz.gui.worker import WARNING_MARK, TrainingWorker, is_notice, is_warning
 
@@ -182,8 +182,9 @@ def test_a_stalled_run_gets_a_warning_that_lasts_until_a_new_run(monkeypatch):
         worker.start()
         stalled = reader.until(lambda snapshot: snapshot.message != "", timeout=60.0)
         assert is_warning(stalled.message) and not is_notice(stalled.message) and stalled.running
-        assert stalled.message.startswith(WARNING_MARK + "Training has stalled: loss ")
-        assert "over the last 200 steps" in stalled.message and stalled.step >= 200
+        assert stalled.message.startswith(WARNING_MARK + "The loss has stayed above the no-memory baseline (0.0476)")
+        assert "for 200 steps and " in stalled.message and "% of units are saturated" in stalled.message
+        assert stalled.step >= 200
         assert stalled.diverged_at_step is None
         later = reader.until(lambda snapshot: snapshot.step >= stalled.step + 100, timeout=60.0)  # checked again
         assert later.message == stalled.message  # in the same words: the window shows it once
@@ -286,3 +287,56 @@ def test_each_run_is_recorded_in_a_folder_named_after_its_preset_or_else_its_tas
         exploding.stop()
     names = sorted(path.name.rsplit("-", 2)[0] for path in tmp_path.iterdir())
     assert names == ["exploding", "sine"]
+
+
+# ---- clipping turned on after the weights blew up -------------------------------------------------------------
+EXPLODING_OFF = load_preset("exploding").replace(clip="off", seq_len=100)  # its raw gradients reach 1e4 and more
+
+
+def test_turning_clipping_on_after_an_unclipped_explosion_warns_reset_or_fork():
+    worker = TrainingWorker(EXPLODING_OFF)
+    try:
+        reader = Reader(worker)
+        for _ in range(3):
+            worker.step()
+        exploded = reader.until(lambda snapshot: snapshot.step == 3)
+        assert exploded.metrics["grad_norm_clipped"].max() >= 1e3  # the blow-up went into the weights
+        worker.apply(EXPLODING_OFF.replace(clip="norm:1"))
+        warned = reader.until(lambda snapshot: snapshot.config.clip.mode == "norm")
+        assert is_warning(warned.message)
+        assert warned.message.startswith(
+            WARNING_MARK + "Clipping was changed after the weights already blew up: Reset or Fork to compare ("
+        )
+        worker.apply(EXPLODING_OFF.replace(clip="norm:1", lr=0.005))  # not a clipping change: the warning goes
+        assert reader.until(lambda snapshot: snapshot.config.lr == 0.005).message == ""
+    finally:
+        assert worker.stop()
+
+
+def test_changing_clipping_of_a_run_that_never_blew_up_says_nothing():
+    worker = TrainingWorker(EXPLODING_OFF.replace(clip="norm:1"))  # clipped from the first step
+    try:
+        reader = Reader(worker)
+        for _ in range(3):
+            worker.step()
+        reader.until(lambda snapshot: snapshot.step == 3)
+        worker.apply(EXPLODING_OFF.replace(clip="norm:0.5"))
+        changed = reader.until(lambda snapshot: snapshot.config.clip.threshold == 0.5)
+        assert changed.message == "" and changed.metrics["grad_norm"].max() >= 1e3  # raw norms were huge, clipped
+    finally:
+        assert worker.stop()
+
+
+def test_a_throttled_worker_waits_without_burning_the_processor(worker, reader):
+    worker.set_speed(2)
+    worker.start()
+    reader.until(lambda snapshot: snapshot.step >= 1)
+    worker_clock = time.pthread_getcpuclockid(worker._thread.ident)  # the training thread's processor time
+    started_cpu, started, first = time.clock_gettime(worker_clock), time.monotonic(), worker.trainer.step_count
+    time.sleep(1.5)
+    cpu = time.clock_gettime(worker_clock) - started_cpu
+    steps = worker.trainer.step_count - first
+    assert cpu < 0.5 * (time.monotonic() - started)  # waiting, not spinning (a busy loop would use it all)
+    assert 1 <= steps <= 6  # about 1.5 s x 2 steps/s
+    with pytest.raises(ValueError, match="speed must be 1 to 10000"):
+        worker.set_speed(0)

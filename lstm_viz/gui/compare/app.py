@@ -35,15 +35,19 @@ def _exec(app, window, screenshot_when=None, screenshot: Path | None = None) -> 
 
 def run_compare_app(setting: str, variants: list[Variant], name: str, steps: int | None = None,
                     screenshot: Path | None = None, runs_dir: Path | None = None,
-                    history_mb: float | None = None) -> int:  # fmt: skip
-    """Train the variants in turns in one worker thread and show them side by side; the exit code."""
+                    history_mb: float | None = None, speed: float | None = None,
+                    paused: bool = False) -> int:  # fmt: skip
+    """Train the variants in turns in one worker thread and show them side by side, at most `speed` steps/s
+    (None: full speed), or open them at step 0, `paused`; the exit code."""
     app = _application()
     from lstm_viz.gui.compare.window import live_compare_window
 
     window = live_compare_window(Comparison(setting, variants), name, runs_dir, history_mb)
     worker = window.worker
-    target = steps or 0
-    worker.start(until_step=target if screenshot is not None else steps)
+    worker.set_speed(speed)
+    target = 0 if paused else steps or 0
+    if not paused:
+        worker.start(until_step=target if screenshot is not None else steps)
 
     def done() -> bool:
         shown = window.snapshots

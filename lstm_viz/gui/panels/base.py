@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from PyQt6 import QtWidgets
 from PyQt6.QtCore import Qt, pyqtSignal
 
 from lstm_viz.core.snapshot import Snapshot, Trace
-from lstm_viz.gui.panels.plots import CACHED, new_graphics
+from lstm_viz.gui.panels.plots import CACHED, TimePlot, new_graphics
 from lstm_viz.gui.state import Selection
 
 NO_CACHE = QtWidgets.QGraphicsItem.CacheMode.NoCache
@@ -64,6 +65,7 @@ class TracePanel(Panel):
         super().__init__()
         self.snapshot: Snapshot | None = None
         self.kind: str | None = None
+        self._time_plots: list[TimePlot] | None = None  # the plots against the probe's timesteps, once laid out
 
     def kind_of(self, snapshot: Snapshot) -> str:
         return snapshot.trace.cell
@@ -82,12 +84,16 @@ class TracePanel(Panel):
         if snapshot.trace is None:
             return
         kind = self.kind_of(snapshot)
-        if kind != self.kind:
+        if kind != self.kind or self._time_plots is None:
             self.kind = kind
             self.arrange(kind)
             self.fit_minimum_height()
+            self._time_plots = [item for item in self.graphics.scene().items() if isinstance(item, TimePlot)]
         self.snapshot = snapshot
         self.draw()
+        marked = marked_timesteps(snapshot)
+        for plot in self._time_plots:
+            plot.show_marked_timesteps(marked)
 
     def set_selection(self, selection: Selection) -> None:
         super().set_selection(selection)
@@ -124,3 +130,11 @@ def where_suffix(layers: int, directions: int, layer: int, direction: int) -> st
     if directions > 1:
         parts.append("backward ←" if direction else "forward →")
     return " · " + ", ".join(parts) if parts else ""
+
+
+def marked_timesteps(snapshot: Snapshot) -> np.ndarray:
+    """The probe's marked timesteps, which every plot against time points at: the adding problem's two (its
+    input's marker channel is 1 there); none for other tasks."""
+    if snapshot.config.task != "adding" or snapshot.trace is None:
+        return np.empty(0, dtype=np.int64)
+    return np.flatnonzero(snapshot.trace.probe_input[:, 1] > 0.5)  # (2,)

@@ -638,14 +638,92 @@ class Plot(pg.PlotItem):
         axis.setStyle(showValues=show)
 
 
+class DeviceMarks(pg.GraphicsObject):
+    """Marks at some x values of a plot, painted in device pixels over its whole view (lines, triangles: a
+    subclass's paint_marks), set with set_marks; one item for all of them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.marks: tuple | list = ()
+
+    def set_marks(self, marks) -> None:
+        if marks != self.marks:
+            self.prepareGeometryChange()
+            self.marks = marks
+            self.update()
+
+    def boundingRect(self):  # noqa: N802 (Qt's names)
+        rect = self.viewRect()
+        return rect.normalized() if rect is not None and self.marks else QtCore.QRectF()
+
+    def viewRangeChanged(self):  # noqa: N802
+        self.prepareGeometryChange()
+        super().viewRangeChanged()
+
+    def paint(self, painter, *_) -> None:
+        rect = self.viewRect()
+        if rect is None or not self.marks:
+            return
+        to_device = painter.transform()
+        box = to_device.mapRect(rect.normalized())
+        painter.save()
+        painter.resetTransform()
+        try:
+            self.paint_marks(painter, lambda x: to_device.map(QtCore.QPointF(x, 0.0)).x(), box)
+        finally:
+            painter.restore()
+
+    def paint_marks(self, painter: QtGui.QPainter, device_x, box: QtCore.QRectF) -> None:
+        """Paint self.marks in device pixels: device_x(x) is a mark's x on the device, `box` the view there."""
+        raise NotImplementedError
+
+
+class TimeMarks(DeviceMarks):
+    """Small triangles on the top and bottom edges of a plot pointing at some timesteps (the adding problem's two
+    marked steps), over whatever the plot shows, which stays visible between them."""
+
+    SIZE = 9  # pixels
+
+    def __init__(self, colour: str = ORANGE) -> None:
+        super().__init__()
+        self.brush, self.pen = pg.mkBrush(colour), pg.mkPen("k", width=1)
+        self.setZValue(15)  # over images, curves and the selected unit's marker
+
+    @property
+    def timesteps(self) -> tuple[int, ...]:
+        return tuple(self.marks)
+
+    def set_timesteps(self, timesteps) -> None:
+        self.set_marks(tuple(int(t) for t in timesteps))
+
+    def paint_marks(self, painter, device_x, box) -> None:
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(self.pen)
+        painter.setBrush(self.brush)
+        half = self.SIZE / 2
+        for timestep in self.marks:
+            x = device_x(timestep)
+            if box.left() - 1 <= x <= box.right() + 1:
+                for edge, tip in ((box.bottom(), box.bottom() - self.SIZE), (box.top(), box.top() + self.SIZE)):
+                    corners = [QtCore.QPointF(x - half, edge), QtCore.QPointF(x + half, edge), QtCore.QPointF(x, tip)]
+                    painter.drawPolygon(QtGui.QPolygonF(corners))
+
+
 class TimePlot(Plot):
-    """A plot against the probe's timesteps, labelled with its characters when it has them."""
+    """A plot against the probe's timesteps, labelled with its characters when it has them, with triangles
+    on its edges at the probe's marked timesteps, if it has any (show_marked_timesteps)."""
 
     def __init__(self, left: str = "", **options) -> None:
         self.time_axis = TimeAxis("bottom")
         super().__init__(left, bottom="timestep", bottom_axis=self.time_axis, **options)
         self.steps = 0
         self.timestep_marker: pg.InfiniteLine | None = None  # the selected timestep, made on first use
+        self.time_marks = TimeMarks()
+        self.addItem(self.time_marks, ignoreBounds=True)
+
+    def show_marked_timesteps(self, timesteps) -> None:
+        """Point at these timesteps of the probe (none: no marks)."""
+        self.time_marks.set_timesteps(timesteps)
 
     def mark_timestep(self, timestep: int) -> None:
         """A thin vertical line at the selected timestep (over images and curves, not part of the range)."""

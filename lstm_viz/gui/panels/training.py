@@ -30,6 +30,7 @@ from lstm_viz.gui.panels.plots import (
     SKY,
     VERMILLION,
     YELLOW,
+    DeviceMarks,
     Plot,
     coloured,
     tick_font,
@@ -111,47 +112,26 @@ def event_label(kind: str, text: str) -> str:
     return "" if kind == "diverged" else kind
 
 
-class StepMarks(pg.GraphicsObject):
+class StepMarks(DeviceMarks):
     """Dashed vertical lines across a plot at some steps (events), each in its colour, with a short label at the
     top that is left out where it would overlap the one before; hovering near a line shows its full text.
-    One item for all of them, set with set_marks, drawn in device pixels."""
+    Its marks: (step, colour, label, full text)."""
 
     HOVER_PIXELS = 5
 
     def __init__(self, labels: bool = True) -> None:
         super().__init__()
         self.labels = labels
-        self.marks: list[tuple[int, str, str, str]] = []  # (step, colour, label, full text)
+        self.marks: list[tuple[int, str, str, str]] = []
         self.setAcceptHoverEvents(True)
         self.setZValue(5)  # over the curves
 
-    def set_marks(self, marks: list[tuple[int, str, str, str]]) -> None:
-        if marks != self.marks:
-            self.prepareGeometryChange()
-            self.marks = marks
-            self.update()
-
-    def boundingRect(self):  # noqa: N802 (Qt's names)
-        rect = self.viewRect()
-        return rect.normalized() if rect is not None and self.marks else QtCore.QRectF()
-
-    def viewRangeChanged(self):  # noqa: N802
-        self.prepareGeometryChange()
-        super().viewRangeChanged()
-
-    def paint(self, painter, *_) -> None:
-        rect = self.viewRect()
-        if rect is None or not self.marks:
-            return
-        to_device = painter.transform()
-        box = to_device.mapRect(rect.normalized())
-        painter.save()
-        painter.resetTransform()
+    def paint_marks(self, painter, device_x, box) -> None:
         painter.setFont(tick_font(9))
         metrics = QtGui.QFontMetricsF(painter.font())
         free_from = -math.inf  # labels are drawn left to right where they do not overlap
         for step, colour, label, _ in self.marks:
-            x = to_device.map(QtCore.QPointF(step, 0.0)).x()
+            x = device_x(step)
             if not box.left() - 1 <= x <= box.right() + 1:
                 continue
             painter.setPen(pg.mkPen(colour, width=1, style=QtCore.Qt.PenStyle.DashLine))
@@ -160,7 +140,6 @@ class StepMarks(pg.GraphicsObject):
                 painter.setPen(pg.mkPen(colour))
                 painter.drawText(QtCore.QPointF(x + 3, box.top() + metrics.ascent() + 1), label)
                 free_from = x + 3 + metrics.horizontalAdvance(label) + 6
-        painter.restore()
 
     def text_near(self, step: float) -> str:
         """The full text of the marks within HOVER_PIXELS of `step` (in steps), or ""."""
