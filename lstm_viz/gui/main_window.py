@@ -680,6 +680,8 @@ class MainWindow(QMainWindow):
         """Train at most `steps_per_s` steps a second (None: full speed); the control shows it."""
         self.speed_limit = steps_per_s
         self.controls.speed.set_speed(steps_per_s)
+        if self.lecture_bar.speed is not None:  # lecture mode's copy of the slider
+            self.lecture_bar.speed.set_speed(steps_per_s)
         if self.worker is not None:
             self.worker.set_speed(steps_per_s)
 

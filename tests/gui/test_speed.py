@@ -57,6 +57,7 @@ def steps_in(qtbot, window, milliseconds: int) -> int:
 def test_at_5_steps_a_second_two_seconds_train_about_ten_steps(qtbot):
     window = open_window(qtbot, speed=5)
     assert window.controls.speed.label.text() == "5 steps/s"
+    assert window.lecture_bar.speed.label.text() == "5 steps/s"  # lecture mode's compact bar says the same
     steps = steps_in(qtbot, window, 2000)
     assert 4 <= steps <= 20
     qtbot.waitUntil(lambda: "limited to 5 steps/s" in window.status_label.text(), timeout=TIMEOUT_MS)
