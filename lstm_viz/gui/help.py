@@ -70,6 +70,18 @@ PANEL_HELP: dict[str, tuple[str, str]] = {
         "are an exploding gradient: with clipping by norm the orange line stays at the threshold while the "
         "blue one is huge. The block norms tell which gate's weights are learning.",
     ),
+    "Cell": (
+        "One unit of the selected layer at the selected timestep (click a heatmap cell to choose them; Alt+← / "
+        "Alt+→ walk through the probe), drawn as the classic LSTM diagram: the inputs x<sub>t</sub>, "
+        "h<sub>t−1</sub> and c<sub>t−1</sub>, the gates i, f, g, o as coloured bars with their values, the "
+        "products f·c<sub>t−1</sub> and i·g, and the outputs c<sub>t</sub> and h<sub>t</sub>. Beside it the "
+        "equations with this unit's numbers put in, each exactly the trace's; below, the backward pass at the "
+        "same place. A GRU shows r, z, n; a vanilla RNN its one tanh.",
+        "Read c<sub>t</sub> = f<sub>t</sub>·c<sub>t−1</sub> + i<sub>t</sub>·g<sub>t</sub> with real numbers: "
+        "f near 1 keeps the old memory, i near 1 writes the candidate. Step through the adding problem's marked "
+        "steps and watch i open there. Below, f<sub>t</sub>·∂L/∂c<sub>t</sub> is how much of the gradient flows "
+        "on to the step before along the cell: the path that lets an LSTM learn long dependencies.",
+    ),
     "Task view": (
         "What the network does with the probe sequence, in the task's own terms.",
         "Every per-timestep panel shows this same probe sequence: find the steps that matter here, then look at "

@@ -24,6 +24,7 @@ OWN_WORDS = {
     "Gradients through time": ("vanishing gradient", "exploding gradient", "mean over the timesteps"),
     "Training": ("no-memory baseline", "clipping threshold", "live setting changed"),
     "Task view": ("probe",),
+    "Cell": ("f<sub>t</sub>·∂L/∂c<sub>t</sub>", "classic LSTM diagram"),
 }
 
 
