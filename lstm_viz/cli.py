@@ -373,7 +373,10 @@ def _is_sweep(folder: Path) -> bool:
     """A folder that lstm-viz sweep wrote: sweep.csv and no run.json of its own."""
     from lstm_viz.core.sweep import SWEEP_CSV
 
-    return (folder / SWEEP_CSV).is_file() and not (folder / "run.json").exists()
+    try:
+        return (folder / SWEEP_CSV).is_file() and not (folder / "run.json").exists()
+    except OSError:  # a name too long, an unreadable folder: open_run says what is wrong
+        return False
 
 
 def _open_sweep(args: argparse.Namespace) -> int:
