@@ -3,15 +3,31 @@
 LSTM: input i, forget f, candidate g, output o; GRU: reset r, update z, candidate n;
 a vanilla RNN has no gates, so it shows h. Sigmoid gates on a fixed 0..1 scale, tanh
 quantities on a fixed -1..1 scale: colours mean the same thing in every frame.
+
+The Saturation view (Karpathy, Johnson & Fei-Fei 2015, "Visualizing and Understanding Recurrent Networks",
+Fig. 4): for each sigmoid gate, each unit is a point at (share of the probe's timesteps with the gate < 0.1,
+share with it > 0.9). Points near (0, 0) are gates that stay in between; on the left-to-top diagonal, gates that
+are always saturated, open or shut (a forget gate near (0, 1) keeps its cell for the whole sequence).
 """
 
 from __future__ import annotations
 
-from PyQt6 import QtCore
+import numpy as np
+import pyqtgraph as pg
+from PyQt6 import QtCore, QtWidgets
 
 from lstm_viz.gui.panels.base import TracePanel
 from lstm_viz.gui.panels.heatmap import DIVERGING_COLORMAP, GATE_COLORMAP, GATE_LEVELS, TANH_LEVELS, Heatmap
-from lstm_viz.gui.panels.plots import MIN_VIEW_HEIGHT, TITLE_HEIGHT, scaled
+from lstm_viz.gui.panels.plots import (
+    GREY,
+    MIN_VIEW_HEIGHT,
+    ORANGE,
+    SKY,
+    TITLE_HEIGHT,
+    Plot,
+    new_graphics,
+    scaled,
+)
 
 SIGMOID = (GATE_COLORMAP, GATE_LEVELS)
 TANH = (DIVERGING_COLORMAP, TANH_LEVELS)
@@ -32,6 +48,38 @@ GATES = {
 }
 COLUMNS = 2  # when the panel is wide enough; a narrow, tall panel stacks the heatmaps in one column
 MIN_HEATMAP_WIDTH = 280  # pixels at font scale 1 a heatmap needs beside another (axis, image, colour bar)
+SHUT, OPEN = 0.1, 0.9  # a gate below SHUT is saturated shut, above OPEN saturated open (Karpathy et al. 2015)
+SATURATION_VIEW = "Saturation"
+
+
+def saturation(gate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit of a (T, H) gate: the share of timesteps it is below SHUT, and the share above OPEN; (H,) each."""
+    return (gate < SHUT).mean(axis=0), (gate > OPEN).mean(axis=0)
+
+
+class SaturationPlot:
+    """One gate's saturation: a point per unit, the selected one ringed; a click on a point emits its unit."""
+
+    def __init__(self) -> None:
+        self.plot = Plot(left=f"share > {OPEN}", bottom=f"share &lt; {SHUT}", colorbar_space=False)
+        self.plot.setXRange(-0.03, 1.03, padding=0)
+        self.plot.setYRange(-0.03, 1.03, padding=0)
+        self.plot.setAspectLocked(True)
+        self.plot.disableAutoRange()
+        diagonal = pg.PlotCurveItem([0, 1], [1, 0], pen=pg.mkPen(GREY, width=1, style=QtCore.Qt.PenStyle.DotLine))
+        self.plot.addItem(diagonal)  # always saturated, shut or open
+        self.points = pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(SKY), hoverable=True)
+        self.selected = pg.ScatterPlotItem(size=16, pen=pg.mkPen(ORANGE, width=2.5), brush=None)
+        self.plot.addItem(self.points)
+        self.plot.addItem(self.selected)
+        self.unit_clicked = self.points.sigClicked
+        self.shares: tuple[np.ndarray, np.ndarray] | None = None
+
+    def set_data(self, gate: np.ndarray, unit: int) -> None:
+        """Show the saturation of `gate` (T, H); ring `unit`."""
+        self.shares = shut, open_ = saturation(gate)
+        self.points.setData(x=shut, y=open_, data=np.arange(len(shut)))
+        self.selected.setData(x=[shut[unit]], y=[open_[unit]])
 
 
 class GatesPanel(TracePanel):
@@ -44,6 +92,24 @@ class GatesPanel(TracePanel):
             if heatmap.plot is not self.time_plot:
                 heatmap.plot.setXLink(self.time_plot)
             heatmap.cell_clicked.connect(self.select_cell)
+        # The saturation view: a plot per sigmoid gate, in a widget of its own shown instead of the heatmaps.
+        # Over the top left corner (beside the centred titles), not in a row of its own: the heatmaps keep the height.
+        self.view_choice = QtWidgets.QComboBox(self)
+        self.view_choice.addItems(["Heatmaps", SATURATION_VIEW])
+        self.view_choice.setToolTip(
+            "Saturation (Karpathy et al. 2015): each unit a point at (share of timesteps with the gate < 0.1, "
+            "share > 0.9); click a point to select its unit"
+        )
+        self.view_choice.move(2, 2)
+        self.view_choice.adjustSize()
+        self.saturation_graphics = new_graphics()
+        self.saturation_graphics.hide()
+        self.box.addWidget(self.saturation_graphics, stretch=1)
+        self.view_choice.raise_()  # over the plots, which the layout placed after it
+        self.saturation_plots = [SaturationPlot() for _ in range(3)]  # the most sigmoid gates a cell has
+        for plot in self.saturation_plots:
+            plot.unit_clicked.connect(lambda _item, points, *_: self.select(unit=int(points[0].data())))
+        self.view_choice.currentTextChanged.connect(self._show_view)
         self.kind = "lstm"
         self.columns = COLUMNS
         self.arrange("lstm")
@@ -67,6 +133,23 @@ class GatesPanel(TracePanel):
             super().fit_minimum_height()
 
     @property
+    def saturation_shown(self) -> bool:
+        return self.view_choice.currentText() == SATURATION_VIEW
+
+    def _show_view(self) -> None:
+        self.graphics.setVisible(not self.saturation_shown)
+        self.saturation_graphics.setVisible(self.saturation_shown)
+        self.view_choice.raise_()
+        if self.snapshot is not None:
+            self.draw()
+
+    @property
+    def sigmoid_gates(self) -> list[tuple[SaturationPlot, str, str]]:
+        """(plot, trace name, title) for each sigmoid gate the current cell has."""
+        gates = [(name, title) for name, title, scale in GATES[self.kind] if scale == SIGMOID]
+        return [(plot, name, title) for plot, (name, title) in zip(self.saturation_plots, gates, strict=False)]
+
+    @property
     def shown(self) -> list[tuple[Heatmap, str, str]]:
         """(heatmap, trace name, title) for each quantity the current cell shows."""
         return [
@@ -81,10 +164,20 @@ class GatesPanel(TracePanel):
             columns = self.columns
             heatmap.plot.show_x_values(index // columns == (len(gates) - 1) // columns)  # the bottom row: rows align
             self.graphics.addItem(heatmap.plot, row=index // columns, col=index % columns)
+        self.saturation_graphics.ci.clear()
+        for index, (plot, _, _) in enumerate(self.sigmoid_gates):
+            self.saturation_graphics.addItem(plot.plot, row=0, col=index)
+        if not self.sigmoid_gates:
+            self.saturation_graphics.addLabel("a vanilla RNN has no gates to saturate", color=GREY, row=0, col=0)
 
     def draw(self) -> None:
         trace = self.trace
         layer, direction, unit, suffix = self.selection()
+        if self.saturation_shown:
+            for plot, name, title in self.sigmoid_gates:
+                plot.set_data(trace[name][layer, direction], unit)  # (T, H)
+                plot.plot.set_title(f"{title.split(' ')[0]} {title.split(' ')[-1]}{suffix}")
+            return
         timestep = self.selected_timestep()
         for heatmap, name, title in self.shown:
             heatmap.set_data(trace[name][layer, direction], trace.labels)  # (T, H)

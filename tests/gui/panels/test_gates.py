@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QPointF, Qt
 
 from lstm_viz.gui.panels import GatesPanel
+from lstm_viz.gui.panels.gates import SATURATION_VIEW
 from lstm_viz.gui.panels.heatmap import GATE_LEVELS, TANH_LEVELS
 from lstm_viz.gui.state import Selection
 
@@ -113,3 +114,39 @@ def test_a_snapshot_without_trace_keeps_the_last_drawing(panel, make_snapshot):
     panel.update_snapshot(snapshot)
     panel.update_snapshot(type(snapshot)(**{**snapshot.__dict__, "trace": None}))
     assert np.allclose(panel.heatmaps[1].image.image, snapshot.trace["forget_gate"][0, 0].T)
+
+
+def test_saturation_view_counts_each_units_saturated_timesteps(panel, make_snapshot):
+    snapshot = make_snapshot(steps=30, layers=2)
+    panel.update_snapshot(snapshot)
+    panel.set_selection(Selection(1, 0, 3))
+    panel.view_choice.setCurrentText(SATURATION_VIEW)
+    assert panel.saturation_graphics.isVisibleTo(panel) and not panel.graphics.isVisibleTo(panel)
+    shown = {title: plot for plot, _, title in panel.sigmoid_gates}
+    assert list(shown) == ["input gate i_t", "forget gate f_t", "output gate o_t"]  # the sigmoid gates
+    for plot, name, _ in panel.sigmoid_gates:
+        gate = snapshot.trace[name][1, 0]  # (T, H)
+        steps, units = gate.shape
+        shut = [sum(1 for t in range(steps) if gate[t, u] < 0.1) / steps for u in range(units)]
+        open_ = [sum(1 for t in range(steps) if gate[t, u] > 0.9) / steps for u in range(units)]
+        x, y = plot.points.getData()
+        assert np.allclose(x, shut) and np.allclose(y, open_)
+        ring_x, ring_y = plot.selected.getData()
+        assert (ring_x[0], ring_y[0]) == (shut[3], open_[3])
+    later = make_snapshot(steps=60, layers=2)  # live: the next snapshot moves the points
+    panel.update_snapshot(later)
+    x, _ = panel.sigmoid_gates[1][0].points.getData()
+    assert np.allclose(x, (later.trace["forget_gate"][1, 0] < 0.1).mean(axis=0))
+
+
+def test_clicking_a_saturation_point_selects_its_unit(qtbot, panel, make_snapshot):
+    panel.update_snapshot(make_snapshot(cell="gru"))
+    panel.view_choice.setCurrentText(SATURATION_VIEW)
+    plot = panel.sigmoid_gates[1][0]  # the update gate
+    x, y = plot.points.getData()
+    under = plot.points.pointsAt(QPointF(float(x[5]), float(y[5])))  # what a click there hits, as pyqtgraph finds it
+    with qtbot.waitSignal(panel.selection_requested, timeout=1000) as clicked:
+        plot.points.sigClicked.emit(plot.points, under, None)
+    unit = clicked.args[0].unit
+    assert x[unit] == x[5] and y[unit] == y[5]  # points of several units may lie on one another
+    assert plot.selected.getData()[0][0] == x[unit] and panel.selected.unit == unit
