@@ -232,6 +232,11 @@ def chrono_t_max(forget_bias: float | str) -> float | None:
     return float(forget_bias.partition(":")[2]) if isinstance(forget_bias, str) else None
 
 
+def is_preset(config: RunConfig, preset: RunConfig) -> bool:
+    """`config` is `preset` but for the settings that only say how long to train and what to show the model on."""
+    return preset == config.replace(steps=preset.steps, probe_text=preset.probe_text)
+
+
 def preset_names() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.json"))
 

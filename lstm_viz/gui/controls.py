@@ -12,8 +12,9 @@ import bisect
 import math
 from pathlib import Path
 
+import numpy as np
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtGui import QValidator
+from PyQt6.QtGui import QKeySequence, QShortcut, QValidator
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,6 +23,7 @@ from PyQt6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -35,6 +37,7 @@ from lstm_viz.core.config import (
     MAX_CHRONO_T_MAX,
     MAX_HIDDEN,
     MAX_LAYERS,
+    MAX_PROBE_CHARS,
     MAX_SEQ_LEN,
     MIN_CHRONO_T_MAX,
     NEXT_STEP_TASKS,
@@ -42,11 +45,13 @@ from lstm_viz.core.config import (
     ConfigError,
     RunConfig,
     chrono_t_max,
+    is_preset,
     load_preset,
     preset_info,
     preset_names,
 )
-from lstm_viz.core.tasks.chars import HIHELLO
+from lstm_viz.core.snapshot import Snapshot
+from lstm_viz.core.tasks.chars import HIHELLO, probe_ids
 from lstm_viz.gui.speed import SpeedControl
 
 TASK_LABELS = {
@@ -75,6 +80,14 @@ FORGET_BIAS_TIP = (
     "to the longest dependency). " + RESET_TIP
 )
 BIDIRECTIONAL_TIP = "A second direction reads the sequence backwards. " + RESET_TIP
+PROBE_TIP = (
+    "The text every panel shows the model on: type or paste up to {limit} characters the model knows, then Show "
+    "(Ctrl+Enter). The model reads each character but the last and is scored on predicting the next one: those "
+    "next characters are the targets the gradients through time flow back from. Default goes back to a window of "
+    "the training text. " + LIVE_TIP
+).format(limit=MAX_PROBE_CHARS)
+NO_PROBE_TIP = "Only character models read a text: this task's probe is drawn from its own data."
+PROBE_LINES = 3
 NO_BIDIRECTIONAL_TIP = (
     "Off for next-step tasks (sine, chars): the target at t is the input at t+1, which a backward direction "
     "would already have read. The adding problem, copy and digits can use it."
@@ -188,6 +201,16 @@ class ControlsPanel(QWidget):
         self.direction = _combo(dict(enumerate(DIRECTION_LABELS)), "The direction the panels show")
         self.unit = QLabel()
         self.unit.setToolTip("Click a cell of any heatmap to select its unit and timestep everywhere; Alt+←/→ step")
+        self.probe_text = QPlainTextEdit()
+        self.probe_text.setTabChangesFocus(True)
+        self.probe_text.setFixedHeight(PROBE_LINES * self.probe_text.fontMetrics().lineSpacing() + 12)
+        self.probe_show = QPushButton("Show")
+        self.probe_show.setToolTip("Show the panels on this text (Ctrl+Enter in the box)")
+        self.probe_default = QPushButton("Default")
+        self.probe_default.setToolTip("Back to the probe drawn from the training text")
+        self.vocab: str | None = None  # what the shown character model knows, in id order (None: no such model)
+        self.probe_shown = ""  # the probe text of the snapshot on the panels
+        self.read_only = False
 
         self._build_layout()
         self.show_config(config)
@@ -228,7 +251,13 @@ class ControlsPanel(QWidget):
             ("Clipping", _row(self.clip_mode, self.clip_threshold)),
             ("Temperature", self.temperature),
         )
-        view = _form("Show", ("Layer", _row(self.layer, self.direction)), ("Unit", self.unit))
+        view = _form(
+            "Show",
+            ("Layer", _row(self.layer, self.direction)),
+            ("Unit", self.unit),
+            ("Probe text", self.probe_text),
+            ("", _row(self.probe_show, self.probe_default)),
+        )
         self.run_group, self.setup_group, self.live_group = run, setup, live
         self.setup_rows = [setup.layout().itemAt(row, QFormLayout.ItemRole.LabelRole).widget().text()
                            for row in range(setup.layout().rowCount())]
@@ -277,6 +306,12 @@ class ControlsPanel(QWidget):
         self.clip_mode.activated.connect(lambda _: self._edit_clip())
         self.clip_threshold.valueChanged.connect(lambda _: self._edit_clip())
 
+        self.probe_show.clicked.connect(self._show_probe_text)
+        self.probe_default.clicked.connect(self._default_probe)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self.probe_text, activated=self._show_probe_text).setContext(
+                Qt.ShortcutContext.WidgetShortcut
+            )
         self.layer.activated.connect(lambda _: self._emit_selection())
         self.direction.activated.connect(lambda _: self._emit_selection())
 
@@ -287,7 +322,7 @@ class ControlsPanel(QWidget):
         widgets = self.findChildren(QWidget)
         blocked = [widget.blockSignals(True) for widget in widgets]
         try:
-            matching = [name for name, preset in self.presets.items() if preset == config.replace(steps=preset.steps)]
+            matching = [name for name, preset in self.presets.items() if is_preset(config, preset)]
             self.preset.setCurrentIndex(self.preset.findText(matching[0]) if matching else -1)
             self._describe_preset(matching[0] if matching else None)
             _select(self.task, config.task)
@@ -338,6 +373,8 @@ class ControlsPanel(QWidget):
         what the panels show can be chosen. A run of your own model (the Recorder) shows only what describes
         the module: its training settings were your script's, which the run does not hold."""
         self.run_group.hide()
+        self.read_only = True
+        self._enable_relevant()  # the probe text shows the recorded one, greyed
         self.setup_group.setTitle("Your model (recorded)" if own_model else "Setup (recorded)")
         self.live_group.setTitle("Live settings at the shown step")
         for group in (self.setup_group, self.live_group):
@@ -376,8 +413,53 @@ class ControlsPanel(QWidget):
         """Clip with `clip` from the next step, as editing the Clipping row does."""
         self._edit(clip=clip)
 
+    def show_probe(self, snapshot: Snapshot) -> None:
+        """The probe text of the snapshot on the panels into the box (unless the user is editing it there), and
+        the vocabulary a typed text is checked against."""
+        trace, vocab = snapshot.trace, snapshot.view.get("vocab")
+        if snapshot.config.task != "chars" or trace is None or not isinstance(vocab, str):
+            self.vocab, shown = None, ""
+        else:
+            self.vocab = vocab
+            ids = np.append(np.asarray(trace.probe_input), np.asarray(trace.probe_target)[-1:]).astype(np.int64)
+            shown = "".join(vocab[index] for index in ids)  # every character read, then the last one's target
+        editing = self.probe_text.toPlainText() != self.probe_shown
+        self.probe_shown = shown
+        if not editing and self.probe_text.toPlainText() != shown:
+            self.probe_text.setPlainText(shown)
+
     # ---- edits -------------------------------------------------------------------------
+    def _show_probe_text(self) -> None:
+        """Show: the typed text becomes the probe, or a message says why not and the panels keep theirs."""
+        text = self.probe_text.toPlainText()
+        kept = "; the panels keep the previous probe"
+        if not text:
+            self.error.emit(f"the probe text is empty: type at least 2 characters, or press Default{kept}")
+            return
+        if text == self.probe_shown:
+            return  # on the panels already
+        if self.vocab is not None:
+            try:
+                probe_ids(text, self.vocab, Path(self.config.text).name)
+            except ConfigError as error:
+                self.error.emit(f"{error}{kept}")
+                return
+        try:
+            self.config.replace(probe_text=text)
+        except ConfigError as error:
+            self.error.emit(f"{error}{kept}")
+            return
+        self.probe_shown = text  # not an edit in progress: the next snapshot's probe replaces it
+        self._edit(probe_text=text)
+
+    def _default_probe(self) -> None:
+        """Default: the probe drawn from the training text; an edit in the box is dropped."""
+        self.probe_text.setPlainText(self.probe_shown)
+        self._edit(probe_text="")
+
     def _edit(self, **changes) -> None:
+        if any(name in changes and changes[name] != getattr(self.config, name) for name in ("task", "text")):
+            changes.setdefault("probe_text", "")  # a probe text is in the old model's characters
         try:
             config = self.config.replace(**changes)
         except ConfigError as error:
@@ -437,6 +519,10 @@ class ControlsPanel(QWidget):
         chars = config.task == "chars"
         for widget in (self.text, self.temperature):
             widget.setEnabled(chars)
+        for widget in (self.probe_text, self.probe_show):
+            widget.setEnabled(chars and not self.read_only)
+            widget.setToolTip(PROBE_TIP if chars else NO_PROBE_TIP)
+        self.probe_default.setEnabled(chars and not self.read_only and bool(config.probe_text))
         for widget in (self.forget_bias_kind, self.forget_bias):
             widget.setEnabled(config.cell == "lstm")
         self.clip_threshold.setEnabled(config.clip.mode != "off")

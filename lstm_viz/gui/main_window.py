@@ -590,6 +590,7 @@ class MainWindow(QMainWindow):
         self._staggered_panels = list(self.panels.values()) if staggered else []
         if not staggered:
             self._each_panel("update_snapshot", snapshot)
+        self.controls.show_probe(snapshot)
         self.panels["Training"].show_cursor(None if self.history.live else snapshot.step)
 
     def _draw_next_panel(self) -> None:

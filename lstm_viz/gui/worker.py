@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 
 from lstm_viz.core import runs
-from lstm_viz.core.config import MAX_SPEED, MIN_SPEED, ConfigError, RunConfig, load_preset, preset_names
+from lstm_viz.core.config import MAX_SPEED, MIN_SPEED, ConfigError, RunConfig, is_preset, load_preset, preset_names
 from lstm_viz.core.diagnosis import STALL_STEPS, clip_change_notice, stall_notice
 from lstm_viz.core.history import fork_trainer, open_run
 from lstm_viz.core.snapshot import Snapshot
@@ -373,7 +373,10 @@ class TrainingWorker(CommandLoop):
         if needs_new_model(self.trainer.config, config):
             return self._do_reset(config)
         before = self.trainer.config
-        self.trainer.apply(config)
+        try:
+            self.trainer.apply(config)
+        except ConfigError as error:  # a probe text the model cannot read: nothing changed, training goes on
+            return f"{error}; the panels keep the previous probe"
         metrics = self.trainer.metrics.as_columns()
         notice = clip_change_notice(
             before, config, metrics["step"], metrics["grad_norm_clipped"], self.trainer.diverged_at_step
@@ -421,6 +424,6 @@ def _run_name(config: RunConfig) -> str:
             preset = load_preset(name)
         except ConfigError:
             continue
-        if preset == config.replace(steps=preset.steps):
+        if is_preset(config, preset):
             return name
     return config.task if config.task != "chars" else Path(config.text).stem

@@ -433,3 +433,43 @@ def test_a_large_trace_is_drawn_a_panel_per_tick_and_the_frame_counts_when_all_h
     window.refresh()  # a small trace: every panel at once
     assert [snapshot for _, snapshot in updated[len(window.panels) :]] == [small] * len(window.panels)
     assert drawn == [large, small]
+
+
+def test_a_typed_probe_text_is_what_every_panel_shows_and_one_the_model_cannot_read_changes_nothing(qtbot, tmp_path):
+    window = MainWindow(RunConfig(task="chars", text="names", hidden=8, seq_len=20, batch=4), runs_dir=tmp_path)
+    qtbot.addWidget(window)
+    window.show()
+    window.worker.start()
+    wait_for(qtbot, window, lambda snapshot: snapshot.step >= 3)
+    controls = window.controls
+    qtbot.waitUntil(lambda: len(controls.probe_text.toPlainText()) == 21)  # the names' own window: T + 1
+    controls.probe_text.setPlainText("\nzoe\nmax\n")
+    controls.probe_show.click()
+    shown = wait_for(qtbot, window, lambda snapshot: snapshot.config.probe_text == "\nzoe\nmax\n")
+    qtbot.waitUntil(lambda: window.shown_snapshot is not None and window.shown_snapshot.config == shown.config)
+    for title in ("Gates", "States", "Gradients through time", "Task view"):
+        assert window.panels[title].trace.labels == tuple("⏎zoe⏎max"), title
+    trace = window.panels["Gates"].trace
+    assert np.array_equal(window.panels["Gates"].heatmaps[1].values, trace["forget_gate"][0, 0])
+    assert window.panels["Task view"].text_view.grid.labels == tuple("⏎zoe⏎max")
+    assert controls.probe_text.toPlainText() == "\nzoe\nmax\n" and controls.probe_default.isEnabled()
+
+    controls.probe_text.setPlainText("\nZoe\n")  # a capital the names never have: refused before it is sent
+    controls.probe_show.click()
+    assert window.message_bar.isVisible() and "'Z'" in window.message_label.text()
+    window.worker.apply(shown.config.replace(probe_text="\nZoe\n"))  # and by the worker, should one get there
+    refused = wait_for(qtbot, window, lambda snapshot: "'Z'" in snapshot.message)
+    assert refused.running and refused.config.probe_text == "\nzoe\nmax\n" and refused.trace.labels == tuple("⏎zoe⏎max")
+    wait_for(qtbot, window, lambda snapshot: snapshot.step > refused.step + 3 and snapshot.running)
+    assert controls.probe_text.toPlainText() == "\nZoe\n"  # the typed text stays to be mended
+
+    window.worker.pause()
+    viewer = window.open_run_dialog(window.last_snapshot.run_dir)  # the run as recorded: the probe of its steps
+    qtbot.addWidget(viewer)
+    box = viewer.controls.probe_text  # the viewer follows the newest record, as the writer process makes them
+    qtbot.waitUntil(lambda: box.toPlainText() == "\nzoe\nmax\n", timeout=TIMEOUT_MS)
+    assert not box.isEnabled() and viewer.panels["Gates"].trace.labels == tuple("⏎zoe⏎max")
+    viewer.show_step(1)  # before the change: the names' own window
+    qtbot.waitUntil(lambda: len(box.toPlainText()) == 21 and len(viewer.panels["Gates"].trace.labels) == 20)
+    viewer.close()
+    window.close()

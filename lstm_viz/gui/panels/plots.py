@@ -186,20 +186,26 @@ def short_number(value: float) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
+LABEL_GAP = 2  # pixels at least between two characters on a time axis
+
+
 def _label_strides():
-    for exponent in range(12):
+    """1, 2, 3, 4, 5, then 10, 20, 50, 100...: every character where they fit, else as many as fit."""
+    yield from (1, 2, 3, 4, 5)
+    for exponent in range(1, 12):
         for mantissa in (1, 2, 5):
             yield mantissa * 10**exponent
 
 
 class TimeAxis(pg.AxisItem):
-    """A timestep axis; with labels (the probe's characters) its ticks show them, every k-th
-    one when they would overlap, recomputed on zoom and resize."""
+    """A timestep axis; with labels (the probe's characters) its ticks show them: every one where the
+    widest of them fits LABEL_GAP apart, else every k-th, recomputed on zoom and resize."""
 
     def __init__(self, orientation: str = "bottom") -> None:
         super().__init__(orientation)
         self.setStyle(hideOverlappingLabels=10)  # the first and last character may reach past the ends
         self.labels: tuple[str, ...] | None = None
+        self._measured: tuple[tuple[str, ...] | None, str, int] = (None, "", 0)  # labels, font, label_pixels
 
     def set_labels(self, labels: Sequence[str] | None) -> None:
         labels = tuple(labels) if labels else None
@@ -208,6 +214,17 @@ class TimeAxis(pg.AxisItem):
             self.picture = None
             self.update()
 
+    @property
+    def label_pixels(self) -> int:
+        """The widest label's width in the tick font, plus LABEL_GAP (measured once per labels and font)."""
+        font = self.style["tickFont"] or tick_font()
+        labels, font_key, pixels = self._measured
+        if labels is not self.labels or font_key != font.key():
+            metrics = QtGui.QFontMetrics(font)
+            pixels = max(metrics.horizontalAdvance(label) for label in set(self.labels or ("",))) + LABEL_GAP
+            self._measured = (self.labels, font.key(), pixels)
+        return pixels
+
     def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph's names)
         if not self.labels:
             return super().tickValues(minVal, maxVal, size)
@@ -215,9 +232,8 @@ class TimeAxis(pg.AxisItem):
         if last < first or size <= 0:
             return []
         pixels_per_step = size / max(maxVal - minVal, 1e-9)
-        label_pixels = QtGui.QFontMetrics(self.style["tickFont"] or tick_font()).horizontalAdvance("W") + 6
-        needed = label_pixels / pixels_per_step  # timesteps per label for labels not to overlap
-        every = next(k for k in _label_strides() if k >= needed)  # 1, 2, 5, 10, ...: the same in similar plots
+        needed = self.label_pixels / pixels_per_step  # timesteps per label for labels not to overlap
+        every = next(k for k in _label_strides() if k >= needed)
         return [(float(every), [float(t) for t in range(math.ceil(first / every) * every, last + 1, every)])]
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802

@@ -2,8 +2,9 @@
 
 sine:   input, target and prediction over t, and the free-running rollout (the net fed its
         own predictions from rollout_start on).
-chars:  the probability the net gives each actual next character; under the characters the
-        selected unit's h_t (and tanh c_t) as a colour strip; a sample at the set temperature.
+chars:  the probability the net gives each actual next character; the probe text written out, each
+        character coloured by the selected unit's h_t, c_t or a gate (text_view.TextView); a sample at the
+        set temperature.
 adding: the input values with the two marked ones highlighted, the net's output at every
         step against the target (only the last step counts).
 copy:   the probability the net gives the right output at each step (blank, then the 10 symbols after
@@ -45,11 +46,12 @@ from lstm_viz.gui.panels.plots import (
     font_scale,
     tick_font,
 )
+from lstm_viz.gui.panels.text_view import TextView
 
 DASHED = QtCore.Qt.PenStyle.DashLine
 
 
-TEXT_LINES = {"sine": 2, "adding": 3, "chars": 4, "copy": 5, "digits": 3, OWN_TASK: 2}  # fixed height, in lines
+TEXT_LINES = {"sine": 2, "adding": 3, "chars": 3, "copy": 5, "digits": 3, OWN_TASK: 2}  # fixed height, in lines
 TEXT_MARGINS = (8, 4, 8, 4)  # left, top, right, bottom
 TEXT_POINTS = 12  # the text under the plots, at font scale 1
 NEWLINE = coloured("⏎", GREY)  # a sample's newlines, as the probe's axis shows them: no line breaks
@@ -143,6 +145,10 @@ class TaskViewPanel(TracePanel):
 
     def __init__(self) -> None:
         super().__init__()
+        self.text_view = TextView()  # chars: the probe text coloured by the selected unit
+        self.text_view.timestep_clicked.connect(lambda timestep: self.select(timestep=timestep))
+        self.text_view.hide()
+        self.box.addWidget(self.text_view)
         self.text = TextArea()
         self.box.addWidget(self.text)
 
@@ -228,9 +234,11 @@ class TaskViewPanel(TracePanel):
         if self.sweep is not None:
             self.sweep.stop()
         self.graphics.addItem(self.time_plot, row=0, col=0)
-        self.time_plot.show_x_values(task not in ("chars", "copy"))
-        if task in ("chars", "copy"):
+        self.time_plot.show_x_values(task != "copy")  # copy: the strip below has the time axis
+        self.text_view.setVisible(task == "chars")
+        if task == "copy":
             self.graphics.addItem(self.strip.plot, row=1, col=0)
+        if task in ("chars", "copy"):
             self.time_plot.enableAutoRange(y=False)
             self.time_plot.setYRange(0, 1, padding=0.05)
             self.time_plot.setLabel("left", "p")
@@ -311,7 +319,10 @@ class TaskViewPanel(TracePanel):
         self.probability_curve.setData(timesteps, next_probability)
         self.probability_points.setData(timesteps, next_probability)
         self.time_plot.set_title("probability of the actual next character")
-        self._draw_strip("under each character")
+        layer, direction, unit, suffix = self.selection()
+        self.text_view.show_trace(trace, layer, direction, unit, suffix)
+        self.text_view.set_highlight(self.selected_timestep())
+        self._fit_text_view()
 
         sample = html.escape(str(view.get("sample", ""))).replace("\n", NEWLINE)
         new_names = f", {100 * float(view['new_share']):.0f}% new names" if "new_share" in view else ""
@@ -319,6 +330,19 @@ class TaskViewPanel(TracePanel):
             f"{self._loss_text()}<br>{coloured('sample', GREY)} at temperature {snapshot.config.temperature:g}"
             f'{new_names}: <span style="white-space: pre-wrap">{sample}</span>'
         )
+
+    def _fit_text_view(self) -> None:
+        """The text view as tall as its lines, up to a third of the panel (then it scrolls)."""
+        if not self.text_view.isHidden():
+            self.text_view.setFixedHeight(self.text_view.wanted_height(most=self.height() // 3))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_text_view()
+
+    def fit_minimum_height(self) -> None:
+        super().fit_minimum_height()
+        self._fit_text_view()  # a new font scale: new line heights
 
     def _draw_strip(self, under: str) -> None:
         """The selected unit's h_t (and tanh c_t) under the probe's labels."""

@@ -25,7 +25,7 @@ def test_sine_shows_input_target_prediction_and_the_free_running_rollout(panel, 
     assert panel.rollout_line.isVisible() and not panel.probability_curve.isVisible()
 
 
-def test_chars_shows_next_char_probability_and_the_selected_unit_under_each_character(panel, make_snapshot):
+def test_chars_shows_next_char_probability_and_the_text_coloured_by_the_selected_unit(panel, make_snapshot):
     snapshot = make_snapshot(task="chars", text="names")
     panel.update_snapshot(snapshot)
     panel.set_selection(Selection(0, 0, 4))
@@ -33,12 +33,12 @@ def test_chars_shows_next_char_probability_and_the_selected_unit_under_each_char
     probabilities = torch.softmax(torch.from_numpy(np.array(trace.probe_output)).double(), dim=-1)  # (T, V)
     expected = probabilities[torch.arange(len(trace.probe_target)), torch.from_numpy(np.array(trace.probe_target))]
     assert np.allclose(panel.probability_curve.yData, expected.numpy())
-    hidden, cell = trace["hidden"][0, 0][:, 4], trace["cell"][0, 0][:, 4]
-    assert np.allclose(panel.strip.image.image, np.stack([hidden, np.tanh(cell)]))  # rows: h_t, tanh c_t
-    assert panel.time_plot.time_axis.labels == trace.labels == panel.strip.axis.labels
+    # The characters written out under the plot, coloured by the selected unit's h_t (test_text_view.py: exactly).
+    assert np.array_equal(panel.text_view.values, trace["hidden"][0, 0][:, 4])
+    assert panel.time_plot.time_axis.labels == trace.labels == panel.text_view.grid.labels
     assert snapshot.view["sample"].split(",")[0] in panel.text.text()
     assert f"{100 * snapshot.view['new_share']:.0f}%" in panel.text.text()
-    assert panel.strip.plot in panel.graphics.ci.items
+    assert not panel.text_view.isHidden() and panel.strip.plot not in panel.graphics.ci.items
 
 
 def test_adding_marks_the_two_numbers_and_shows_target_and_prediction(panel, make_snapshot):
@@ -129,7 +129,7 @@ def test_copy_shows_the_right_outputs_probability_and_input_target_output_colour
     probabilities = torch.softmax(torch.from_numpy(logits), dim=-1)[torch.arange(26), torch.from_numpy(targets)]
     assert np.allclose(panel.probability_curve.yData, probabilities.numpy())
     assert panel.delimiter_line.isVisible() and panel.delimiter_line.value() == 15  # T+9
-    assert panel.strip.plot in panel.graphics.ci.items
+    assert panel.strip.plot in panel.graphics.ci.items and panel.text_view.isHidden()  # chars only
     rows = dict(copy_rows(trace))
     inputs = [int(v) for v in trace.probe_input]
     assert [text for text, _ in rows["input"]] == [str(s) for s in inputs[:10]] + ["·×5", "▶"] + ["·"] * 10
