@@ -139,14 +139,32 @@ def test_saturation_view_counts_each_units_saturated_timesteps(panel, make_snaps
     assert np.allclose(x, (later.trace["forget_gate"][1, 0] < 0.1).mean(axis=0))
 
 
+@pytest.mark.qt_log_ignore(
+    "Mouse event .* not accepted by receiving widget", "This plugin does not support propagateSizeHints"
+)
 def test_clicking_a_saturation_point_selects_its_unit(qtbot, panel, make_snapshot):
-    panel.update_snapshot(make_snapshot(cell="gru"))
+    # GRU on sine after 30 steps: some update gates' points lie apart from the others (at 3 steps all are at 0, 0)
+    panel.update_snapshot(make_snapshot(steps=30, cell="gru", task="sine", lr=0.03))
     panel.view_choice.setCurrentText(SATURATION_VIEW)
+    panel.show()
+    view = panel.saturation_graphics
+    qtbot.waitExposed(view)
     plot = panel.sigmoid_gates[1][0]  # the update gate
     x, y = plot.points.getData()
-    under = plot.points.pointsAt(QPointF(float(x[5]), float(y[5])))  # what a click there hits, as pyqtgraph finds it
+    places = list(zip(x.tolist(), y.tolist(), strict=True))
+    alone = [unit for unit, place in enumerate(places) if places.count(place) == 1 and place != places[0]]
+    assert alone, places  # a point no other unit's (nor the selected unit 0's ring) lies on
+    unit = alone[-1]
+    last = []
+
+    def settled():  # the shown view's layout moves in the first event-loop turns
+        last.append(plot.points.mapToScene(QPointF(x[unit], y[unit])))
+        return len(last) > 1 and last[-1] == last[-2]
+
+    qtbot.waitUntil(settled, timeout=2000)
+    position = view.mapFromScene(last[-1])
+    assert view.viewport().rect().contains(position)
     with qtbot.waitSignal(panel.selection_requested, timeout=1000) as clicked:
-        plot.points.sigClicked.emit(plot.points, under, None)
-    unit = clicked.args[0].unit
-    assert x[unit] == x[5] and y[unit] == y[5]  # points of several units may lie on one another
-    assert plot.selected.getData()[0][0] == x[unit] and panel.selected.unit == unit
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=position)
+    assert clicked.args[0].unit == unit and panel.selected.unit == unit
+    assert plot.selected.getData()[0][0] == x[unit] and plot.selected.getData()[1][0] == y[unit]  # ringed
