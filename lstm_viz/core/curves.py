@@ -10,6 +10,7 @@ numpy over whole blocks of rows, never a Python loop per row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,6 +104,8 @@ class MetricsLog:
         self.columns = columns
         self.keep = keep
         self.buckets = buckets
+        self.before_fold: Callable[[], None] | None = None  # called while the rows about to be folded are held:
+        # a RunWriter appends them to metrics.csv then, however many rows come between its flushes
         self._clear()
 
     def _clear(self) -> None:
@@ -141,6 +144,8 @@ class MetricsLog:
             grown[:, :held] = self._buffer[:, :held]
             self._buffer = grown
             return
+        if self.before_fold is not None:
+            self.before_fold()
         if self._envelope is None:
             self._envelope = Envelope(len(self.columns), self.buckets)
         self._envelope.add(self._buffer[:, : self.keep])

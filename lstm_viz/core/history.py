@@ -19,7 +19,8 @@ Which steps are recorded: every step up to FIRST_STEPS, then every `stride`-th s
 stride is a power of two that doubles whenever the records pass the size budget (the records off
 the new stride are deleted, so the history stays evenly spaced over the whole run) or whenever
 records would come faster than the writer process can make them at CHILD_DUTY of its time.
-The first FIRST_STEPS records, events and the last record are always kept.
+The first FIRST_STEPS records, events and the last record are always kept. A run resumed into its own
+directory keeps its records, events and metrics rows up to the step it goes on from, and appends.
 
 Records are made by a child process, off the training thread (see RunWriter).
 """
@@ -68,6 +69,7 @@ PENDING_BYTES = 256e6  # weights handed to the writer process and not yet writte
 METRICS_FLUSH_S = 0.5  # metrics.csv is appended at least this often
 EVENT_KINDS = ("change", "diverged", "load", "fork", "end")
 RECORD_NAME = re.compile(r"step-(\d{9})\.npz")
+_TEMPORARY = re.compile(r"\.step-\d{9}\.npz\.\d+\.tmp")  # a record being written (write_record)
 TRACE_EXTRAS = ("lstm_input", "grad_output", "probe_input", "probe_target", "probe_output")
 
 # (step, weights, the settings then, probe extras) -> (the probe's Trace, the task view)
@@ -163,9 +165,15 @@ class RunWriter:
             **(extra or {}),
         }
         self._write_meta()
-        self._clear_history()
-        self._start_metrics(metrics)
-        atomic_write_text(self.run_dir / "events.csv", "step,kind,text\n")
+        self._metrics_log = None  # the MetricsLog whose rows this writer appends (written before they are folded)
+        continued_from = self._start_metrics(metrics)
+        if continued_from is None:
+            self._clear_history()
+            atomic_write_text(self.run_dir / "events.csv", "step,kind,text\n")
+        else:
+            self._keep_history_upto(continued_from)
+        if metrics is not None:
+            self._watch(metrics)
         self._process: _WriterProcess | None = None
         self._closed = threading.Event()  # the writer process has written everything of this run
         if self.budget:
@@ -188,6 +196,30 @@ class RunWriter:
                     old.unlink()
         elif self.budget:
             self.history_dir.mkdir(exist_ok=True)
+
+    def _keep_history_upto(self, step: int) -> None:
+        """A run that goes on from `step` in its own directory keeps its records and events up to that step (the
+        ones after it are of steps trained again, as its metrics rows are); the events file is rewritten
+        atomically, the records kept become this writer's, to be thinned with the new ones (events protected)."""
+        events = [event for event in read_events(self.run_dir / "events.csv") if event.step <= step]
+        lines = io.StringIO()
+        csv.writer(lines, lineterminator="\n").writerows([(event.step, event.kind, event.text) for event in events])
+        atomic_write_text(self.run_dir / "events.csv", "step,kind,text\n" + lines.getvalue())
+        self._protected = {event.step for event in events} | {step}
+        if not self.history_dir.is_dir():
+            if self.budget:
+                self.history_dir.mkdir(exist_ok=True)
+            return
+        for path in self.history_dir.iterdir():
+            match = RECORD_NAME.fullmatch(path.name)
+            with contextlib.suppress(OSError):
+                if match is None and _TEMPORARY.fullmatch(path.name):
+                    path.unlink()  # left by a writer killed while it wrote a record
+                elif match is not None and int(match.group(1)) > step:
+                    path.unlink()
+                elif match is not None:
+                    self._sizes[int(match.group(1))] = path.stat().st_size
+        self.recorded_steps = sorted(self._sizes)
 
     # ---- from the training thread ------------------------------------------------------------
     def wants(self, step: int) -> bool:
@@ -240,7 +272,10 @@ class RunWriter:
         self._append("events.csv", line.getvalue())
 
     def append_metrics(self, metrics, force: bool = False) -> None:
-        """Append the rows of `metrics` (a MetricsLog) not written yet, at most every METRICS_FLUSH_S."""
+        """Append the rows of `metrics` (a MetricsLog) not written yet, at most every METRICS_FLUSH_S, and whenever
+        it is about to fold rows out of memory."""
+        if metrics is not self._metrics_log:
+            self._watch(metrics)
         if metrics.rows <= self._metrics_written:
             return
         if not force and time.perf_counter() - self._last_flush < METRICS_FLUSH_S:
@@ -250,17 +285,32 @@ class RunWriter:
         self._metrics_written = metrics.rows
         self._last_flush = time.perf_counter()
 
+    def _watch(self, metrics) -> None:
+        """Write the rows of `metrics` before it folds them (and stop watching the log watched before)."""
+        self._unwatch()
+        self._metrics_log = metrics
+        metrics.before_fold = self._before_fold
+
+    def _before_fold(self) -> None:
+        self.append_metrics(self._metrics_log, force=True)
+
+    def _unwatch(self) -> None:
+        if self._metrics_log is not None and self._metrics_log.before_fold == self._before_fold:
+            self._metrics_log.before_fold = None
+        self._metrics_log = None
+
     def append_rows(self, columns: dict[str, np.ndarray]) -> None:
         """Append these rows (column -> (rows,), metric_columns in order) to metrics.csv now (a Recorder's:
         it keeps only the rows not written yet)."""
         self._append("metrics.csv", _csv_rows(columns))
 
-    def _start_metrics(self, metrics) -> None:
+    def _start_metrics(self, metrics) -> int | None:
         """metrics.csv of a new run: its header. A run that goes on from step S (`metrics` holds its rows up to S)
         into the directory it was written to keeps the file's rows up to S, byte for byte, cut after the row of
         S (the steps after S are trained again): the file's row of S must be the run's own, else (another
         directory, another run) the file starts again with the rows `metrics` keeps (all but in a run longer
-        than curves.KEEP_ROWS). From then on it is only appended to: never rewritten."""
+        than curves.KEEP_ROWS). From then on it is only appended to: never rewritten. The step S if the run goes on in
+        its own directory, else None."""
         path = self.run_dir / "metrics.csv"
         header = ",".join(self.metric_columns) + "\n"
         rows = metrics.as_columns() if metrics is not None and metrics.rows else None
@@ -270,14 +320,16 @@ class RunWriter:
                 with open(path, "r+b") as file:
                     file.truncate(end)
                 self._metrics_written = metrics.rows
-                return
+                return int(rows["step"][-1])
         atomic_write_text(path, header + (_csv_rows(rows) if rows is not None else ""))
         self._metrics_written = metrics.rows if rows is not None else 0
+        return None
 
     def close(self, wait: bool = True, timeout: float = 60.0) -> None:
         """No more records: the child writes what it has, then marks the run finished (a window following
         it stops waiting). wait: until it has (the CLI's exit), else in the background (the window's Reset)."""
         self._meta["finished"] = True
+        self._unwatch()
         if self._process is None:
             with contextlib.suppress(ConfigError):
                 self._write_meta()

@@ -719,3 +719,115 @@ def test_a_metrics_writer_killed_at_random_moments_leaves_every_row_before_the_l
         np.testing.assert_allclose(table[:, 1], table[:, 0] / 8, rtol=1e-9)
         np.testing.assert_allclose(table[:, 16], table[:, 0] / 3 + 14, rtol=1e-8)
         np.testing.assert_array_equal(open_run(run_dir).metrics["step"], table[:, 0])  # the reader agrees
+
+
+def test_a_flush_of_more_rows_than_the_log_keeps_writes_every_row(tmp_path):
+    from lstm_viz.core.curves import MetricsLog
+
+    metrics = MetricsLog(("step", "loss"), keep=8)  # folds its oldest 8 rows whenever it holds 16
+    writer = history.RunWriter(tmp_path, {}, metric_columns=metrics.columns, baseline_loss=1.0, baseline_name="-",
+                               history_mb=0)  # fmt: skip
+    written = 0
+    for block in (10, 100, 1, 37, 500):  # each block is appended and folded before the writer flushes
+        steps = np.arange(written + 1, written + block + 1, dtype=float)  # (block,)
+        metrics.extend(np.column_stack([steps, steps / 8]))
+        written += block
+        writer.append_metrics(metrics, force=True)
+        assert metrics.first_row > 0 or written < 16
+        np.testing.assert_array_equal(open_run(tmp_path).metrics["step"], np.arange(1, written + 1))
+    np.testing.assert_array_equal(open_run(tmp_path).metrics["loss"], np.arange(1, written + 1) / 8)
+    writer.close()
+    metrics.extend(np.zeros((50, 2)))  # a closed writer no longer appends what the log folds
+    assert len(open_run(tmp_path).metrics["step"]) == written
+
+
+# ---- a run resumed into its own directory keeps its history ------------------------------------------
+def recorded_run_with_events(path: Path, steps: int) -> Trainer:
+    """A run of `steps` steps recorded into `path` (records, a live change at step 110, checkpoint.pt)."""
+    from lstm_viz.core import runs
+
+    trainer = Trainer(SMALL)
+    trainer.record_to(path, history_mb=50, name="small")
+    while trainer.step_count < steps:
+        trainer.step()
+        if trainer.step_count == 110:
+            trainer.apply(trainer.config.replace(lr=0.02))
+    runs.write_run(path, trainer, trainer.probe(), 0.0, "small")
+    trainer.finish_recording()
+    return trainer
+
+
+def history_bytes(path: Path) -> dict[int, bytes]:
+    return {int(name[5:14]): (path / "history" / name).read_bytes() for name in os.listdir(path / "history")
+            if record_name(int(name[5:14])) == name}  # fmt: skip
+
+
+def test_a_run_resumed_into_its_directory_keeps_every_record_and_event_and_appends(tmp_path, monkeypatch):
+    monkeypatch.setattr(history, "CHILD_DUTY", 1e9)  # records spaced by the budget alone: all kept here
+    out = tmp_path / "run"
+    recorded_run_with_events(out, 130)
+    before, events_before = history_bytes(out), open_run(out).events
+    metrics_before = (out / "metrics.csv").read_bytes()
+    assert sorted(before) == list(range(1, 131)) and [(e.step, e.kind) for e in events_before] == [(110, "change")]
+
+    assert cli.main(["train", "--resume", str(out / "checkpoint.pt"), "--steps", "40", "--out", str(out)]) == 0
+    after, run = history_bytes(out), open_run(out)
+    assert all(after[step] == before[step] for step in before if step < 130)  # the records before, unchanged
+    checkpoint = torch.load(out / "checkpoint.pt", weights_only=True)  # of step 170 now
+    assert checkpoint["step"] == 170
+    for name, value in run.weights(170).items():
+        assert torch.equal(value, checkpoint["model"][name]), name
+    assert run.snapshot(130).step == 130  # the step resumed from, recorded again (its load event)
+    assert sorted(after) == list(range(1, 171))  # and the new ones follow
+    assert run.events[: len(events_before)] == events_before
+    assert [(e.step, e.kind) for e in run.events[len(events_before) :]] == [(130, "load")]
+    assert (out / "metrics.csv").read_bytes().startswith(metrics_before)
+    np.testing.assert_array_equal(run.metrics["step"], np.arange(1, 171))
+
+
+def settled(history_dir: Path, quiet_s: float = 1.0) -> None:
+    """Wait until the folder has not changed for quiet_s: a killed run's history writer (a child in its own
+    session) writes the records it was sent, then ends."""
+    last, quiet_since = None, time.monotonic()
+    while time.monotonic() - quiet_since < quiet_s:
+        listing = sorted(os.listdir(history_dir))
+        if listing != last:
+            last, quiet_since = listing, time.monotonic()
+        time.sleep(0.1)
+
+
+def assert_kept_as_thinning_allows(before: dict, after: dict, events: list) -> None:
+    """The records of the steps before the resume are as they were; those gone are only the ones thinning may drop
+    (the resumed writer spaces its records by its speed too, and drops the older ones off its stride, as the run
+    going on uninterrupted would have): the first FIRST_STEPS and the events' are all there."""
+    assert all(after[step] == before[step] for step in before if step < 130 and step in after)
+    assert set(range(1, FIRST_STEPS + 1)) | {event.step for event in events} <= set(after)
+
+
+def test_a_resume_killed_at_random_moments_keeps_every_record_event_and_row_before_it(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    recorded_run_with_events(out, 130)
+    before, events_before = history_bytes(out), open_run(out).events
+    metrics_before = (out / "metrics.csv").read_bytes()
+    resume = [sys.executable, "-m", "lstm_viz", "train", "--resume", str(out / "checkpoint.pt"), "--out", str(out)]
+    delays = random.Random(7)
+    for _ in range(5):  # killed while starting, clearing the steps after 130, or training on (records to clear next)
+        process = subprocess.Popen([*resume, "--steps", "100000"], env={**os.environ, "PYTHONPATH": str(REPO)},
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        time.sleep(delays.uniform(1.0, 5.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        settled(out / "history")
+        after, run = history_bytes(out), open_run(out)
+        assert_kept_as_thinning_allows(before, after, events_before)
+        assert run.events[: len(events_before)] == events_before
+        assert all(event.step >= 130 for event in run.events[len(events_before) :])
+        assert (out / "metrics.csv").read_bytes().startswith(metrics_before)
+    monkeypatch.setattr(history, "CHILD_DUTY", 1e9)  # the last resume, in this process, records every step
+    assert cli.main([*resume[3:], "--steps", "20"]) == 0
+    settled(out / "history")
+    after, run = history_bytes(out), open_run(out)
+    assert_kept_as_thinning_allows(before, after, events_before)
+    assert set(range(130, 151)) <= set(after) and max(after) == 150
+    assert run.events == [*events_before, history.Event(130, "load", f"resumed from {out / 'checkpoint.pt'}")]
+    np.testing.assert_array_equal(run.metrics["step"], np.arange(1, 151))
