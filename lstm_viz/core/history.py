@@ -5,7 +5,8 @@
     events.csv      step, kind, text: live changes, divergence, loads, forks; appended
     history/        one record per recorded step, step-000000123.npz: the probe trace (the arrays of
                     trace.npz), the task view ("view/..."), the weights ("weights/..."), the loss,
-                    the labels and the settings at that step ("config", JSON)
+                    the cell type and a vanilla RNN's nonlinearity, the labels and the settings at that
+                    step ("config", JSON)
 
 Why one .npz file per record: numpy's own format keeps float32 exactly, needs no library, and opens
 in a notebook with np.load. Each record is written to a temporary file and renamed, so a writer
@@ -383,6 +384,7 @@ def write_record(history_dir: Path, step: int, trace: Trace, view: dict, weights
     arrays = dict(trace.arrays())
     arrays["loss"] = np.float64(trace.loss)
     arrays["cell_type"] = np.str_(trace.cell)
+    arrays["nonlinearity"] = np.str_(trace.nonlinearity)
     if trace.labels is not None:
         arrays["labels"] = np.array(trace.labels, dtype=str)
     if settings:
@@ -735,6 +737,7 @@ class Run:
             **{name: frozen_array(arrays[name]) for name in TRACE_EXTRAS},
             loss=float(arrays["loss"]),
             labels=tuple(str(label) for label in arrays["labels"]) if "labels" in arrays else None,
+            nonlinearity=str(arrays["nonlinearity"]) if "nonlinearity" in arrays else "tanh",  # older records: tanh
         )
         view = {key[len("view/") :]: _view_value(value) for key, value in arrays.items() if key.startswith("view/")}
         config = self.config
@@ -779,7 +782,7 @@ class Run:
             )
 
 
-_RECORD_EXTRAS = ("loss", "cell_type", "labels", "config")
+_RECORD_EXTRAS = ("loss", "cell_type", "nonlinearity", "labels", "config")
 _TIME_FIRST = (*TRACE_EXTRAS, "labels")  # a record's arrays whose first axis is the probe's time; the quantities'
 # (layers, directions, T, H) have it third
 

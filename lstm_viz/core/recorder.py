@@ -250,6 +250,7 @@ def module_trace(module: nn.Module, probe: torch.Tensor, extras: dict) -> Trace:
     no_values = np.zeros(0, np.float32)
     return Trace(
         cell=weights.cell,
+        nonlinearity=weights.nonlinearity,
         quantities=quantities,
         lstm_input=frozen_array(probe),
         grad_output=frozen_array(grad_output if grad_output is not None else np.zeros((len(probe), 0), np.float32)),

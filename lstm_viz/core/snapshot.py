@@ -48,6 +48,7 @@ class Trace:
     probe_output: np.ndarray  # (T, O)
     loss: float
     labels: tuple[str, ...] | None = None
+    nonlinearity: str = "tanh"  # a vanilla RNN's: tanh, or relu for nn.RNN(nonlinearity="relu")
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.quantities[name]

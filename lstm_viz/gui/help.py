@@ -76,7 +76,7 @@ PANEL_HELP: dict[str, tuple[str, str]] = {
         "h<sub>t−1</sub> and c<sub>t−1</sub>, the gates i, f, g, o as coloured bars with their values, the "
         "products f·c<sub>t−1</sub> and i·g, and the outputs c<sub>t</sub> and h<sub>t</sub>. Beside it the "
         "equations with this unit's numbers put in, each exactly the trace's; below, the backward pass at the "
-        "same place. A GRU shows r, z, n; a vanilla RNN its one tanh.",
+        "same place. A GRU shows r, z, n; a vanilla RNN its one tanh (or relu, as the recorded module has it).",
         "Read c<sub>t</sub> = f<sub>t</sub>·c<sub>t−1</sub> + i<sub>t</sub>·g<sub>t</sub> with real numbers: "
         "f near 1 keeps the old memory, i near 1 writes the candidate. Step through the adding problem's marked "
         "steps and watch i open there. Below, f<sub>t</sub>·∂L/∂c<sub>t</sub> is how much of the gradient flows "
@@ -183,6 +183,13 @@ EQUATIONS_NOTE = {
     "over many steps the gradient shrinks or grows geometrically, the vanishing and exploding gradient.",
 }
 
+RELU_NOTE = (
+    "h<sub>−1</sub> = 0, relu(a) = max(a, 0). Every step multiplies the state by W<sub>hh</sub>, and relu passes "
+    "what is positive unchanged, so ∂L/∂h<sub>t−1</sub> = W<sub>hh</sub><sup>T</sup>(∂L/∂h<sub>t</sub> ⊙ "
+    "[h<sub>t</sub> &gt; 0]): a unit at 0 passes no gradient back, and one that stays positive multiplies it by "
+    "W<sub>hh</sub> at every step, so it can grow or shrink geometrically."
+)
+
 
 def panel_help(title: str, task: str | None = None) -> str:
     """The two paragraphs for the dock `title` as HTML (the Task view's first one for `task`); "" if none."""
@@ -194,8 +201,16 @@ def panel_help(title: str, task: str | None = None) -> str:
     return f"<p><b>What is drawn.</b> {drawn}</p><p><b>What to look for.</b> {look_for}</p>"
 
 
-def equations_html(cell: str) -> str:
-    """The equations of `cell` ('lstm', 'gru', 'rnn') as an HTML table with a note."""
+def equations_html(cell: str, nonlinearity: str = "tanh") -> str:
+    """The equations of `cell` ('lstm', 'gru', 'rnn') as an HTML table with a note; a vanilla RNN's with its
+    `nonlinearity` (tanh, or relu for nn.RNN(nonlinearity="relu"))."""
     name, rows = EQUATIONS[cell]
+    note = EQUATIONS_NOTE[cell]
+    if cell == "rnn" and nonlinearity == "relu":
+        name, rows, note = (
+            name.replace("tanh", "relu"),
+            [(what, eq.replace("tanh", "relu")) for what, eq in rows],
+            RELU_NOTE,
+        )
     table = "".join(f"<tr><td>{what}&nbsp;&nbsp;</td><td><b>{equation}</b></td></tr>" for what, equation in rows)
-    return f"<h3>{name}</h3><table cellspacing='4'>{table}</table><p>{EQUATIONS_NOTE[cell]}</p>"
+    return f"<h3>{name}</h3><table cellspacing='4'>{table}</table><p>{note}</p>"

@@ -696,12 +696,13 @@ class MainWindow(QMainWindow):
         """Help > Equations: the current cell type's equations, in a window that does not block training."""
         shown = self.shown_snapshot or self.last_snapshot
         cell = (shown.config if shown is not None else self.controls.config).cell
+        nonlinearity = shown.trace.nonlinearity if shown is not None and shown.trace is not None else "tanh"
         if self.equations is None:
             self.equations = QMessageBox(QMessageBox.Icon.NoIcon, "Equations", "", QMessageBox.StandardButton.Close,
                                          self)  # fmt: skip
             self.equations.setModal(False)
             self.equations.setTextFormat(Qt.TextFormat.RichText)
-        self.equations.setText(equations_html(cell))
+        self.equations.setText(equations_html(cell, nonlinearity))
         self.equations.show()
 
     # ---- history: the timeline, recorded steps, runs opened read-only ----------------------------

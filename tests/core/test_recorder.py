@@ -222,6 +222,7 @@ def test_recorded_traces_equal_a_float64_autograd_reference(recorded, form):
         )
         reference, reference_loss = reference_trace(module, weights, kept["probe"], kept["probe_loss"])
         trace = run.snapshot(step).trace
+        assert trace.nonlinearity == getattr(module, "nonlinearity", "tanh")  # a relu RNN's is recorded
         assert set(trace.quantities) == set(reference) - {"top_output"}
         for name, values in trace.quantities.items():
             np.testing.assert_allclose(values, reference[name], rtol=0, atol=1e-5, err_msg=f"{name} at step {step}")

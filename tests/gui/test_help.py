@@ -142,3 +142,12 @@ def test_the_what_to_watch_note_shows_once_and_stays_through_start(qtbot):
 def test_no_note_for_settings_without_one(window):
     assert not window.message_bar.isVisible()  # SMALL is no preset
     assert window.noted_presets == set()
+
+
+def test_the_equations_of_a_vanilla_rnn_name_its_nonlinearity():
+    from lstm_viz.gui.help import equations_html
+
+    assert "h<sub>t</sub> = tanh(" in equations_html("rnn") and "relu" not in equations_html("rnn")
+    relu = equations_html("rnn", "relu")
+    assert "nn.RNN, relu" in relu and "h<sub>t</sub> = relu(" in relu and "tanh" not in relu
+    assert equations_html("lstm", "relu") == equations_html("lstm")  # only a vanilla RNN has one to choose

@@ -78,3 +78,17 @@ def test_the_controls_show_only_what_describes_the_recorded_module(viewer, tmp_p
     form = controls.setup_group.layout()
     shown = [label for row, label in enumerate(controls.setup_rows) if form.isRowVisible(row)]
     assert shown == ["Cell", "Hidden units", "Layers", "Sequence length"]
+
+
+def test_a_relu_rnn_is_written_with_relu_in_the_cell_panel_and_help_equations(viewer, tmp_path):
+    torch.manual_seed(0)
+    module = nn.RNN(2, 4, nonlinearity="relu")
+    with lstm_viz.Recorder(module, torch.randn(LENGTH, 2), out=tmp_path / "run", every_steps=1) as recorder:
+        module(torch.randn(LENGTH, 3, 2))[0].pow(2).mean().backward()
+        recorder.step(torch.tensor(0.0))
+    window = viewer(open_run(tmp_path / "run"))
+    window.show_equations()
+    equations = window.equations.text()
+    assert "nn.RNN, relu" in equations and "h<sub>t</sub> = relu(" in equations and "tanh" not in equations
+    assert window.panels["Cell"].forward.text().startswith("<b>h<sub>t</sub></b> = relu(")
+    window.equations.close()

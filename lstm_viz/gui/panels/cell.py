@@ -8,7 +8,8 @@ Gates panel); the products f·c_{t−1} and i·g; the outputs c_t = f·c_{t−1}
 Backward: ∂L/∂h_t, ∂L/∂c_t split into what comes from h_t and what comes back from the next step, and
 f_t·∂L/∂c_t, the share of ∂L/∂c_t that flows on to c_{t−1} along the cell path.
 GRU (torch's equations): r, z, n; h_t = (1 − z)·n + z·h_{t−1}; backward z_t·∂L/∂h_t, the share flowing on
-to h_{t−1} directly. Vanilla RNN: h_t = tanh(W x_t + U h_{t−1} + b), backward through the tanh only.
+to h_{t−1} directly. Vanilla RNN: h_t = φ(W x_t + U h_{t−1} + b) with the module's own nonlinearity φ, tanh
+or relu (nn.RNN(nonlinearity="relu"), which the trace records), backward through φ only.
 
 "Previous" is the step the direction read before: t−1 forward, t+1 backward (time runs forward in the
 trace for both). At the first step read, the previous states are the initial zeros.
@@ -124,8 +125,10 @@ def cell_values(trace: Trace, selection: Selection) -> dict[str, float]:
         values["take_candidate"] = (1 - values["update_gate"]) * values["candidate"]
         if gradients:
             values["grad_hidden_to_prev"] = values["update_gate"] * values["grad_hidden"]
-    elif gradients:  # rnn
-        values["grad_pre_activation"] = (1 - values["hidden"] ** 2) * values["grad_hidden"]
+    elif gradients:  # rnn: φ'(pre-activation), from h_t = φ(pre-activation)
+        relu = trace.nonlinearity == "relu"
+        values["derivative"] = float(values["hidden"] > 0) if relu else 1 - values["hidden"] ** 2
+        values["grad_pre_activation"] = values["derivative"] * values["grad_hidden"]
     return values
 
 
@@ -208,15 +211,20 @@ class Operation:
             centre[0] - radius, centre[1] - radius, 2 * radius, 2 * radius, QtGui.QPen(BOX_PEN, 2),
             QtGui.QBrush(QtGui.QColor("#2b2b2b")),
         )  # fmt: skip
-        text = scene.addSimpleText(symbol, _font(TITLE_PX if len(symbol) > 2 else NUMBER_PX, bold=True))
-        text.setBrush(QtGui.QColor("white"))
-        size = text.boundingRect()
-        text.setPos(centre[0] - size.width() / 2, centre[1] - size.height() / 2)
+        self.centre = centre
+        self.symbol = scene.addSimpleText("", _font(TITLE_PX if len(symbol) > 2 else NUMBER_PX, bold=True))
+        self.symbol.setBrush(QtGui.QColor("white"))
+        self.set_symbol(symbol)
         self.label = None
         if label_at is not None:
             self.label = scene.addText("", _font(TITLE_PX))
             self.label.setDefaultTextColor(QtGui.QColor(TEXT_COLOUR))
             self.label.setPos(*label_at)
+
+    def set_symbol(self, symbol: str) -> None:
+        self.symbol.setText(symbol)
+        size = self.symbol.boundingRect()
+        self.symbol.setPos(self.centre[0] - size.width() / 2, self.centre[1] - size.height() / 2)
 
     def show(self, html_text: str) -> None:
         if self.label is not None:
@@ -351,13 +359,20 @@ class RnnDiagram(Diagram):
         scene = self.scene
         self.boxes["hidden"] = Box(scene, (850, 200), sub("h", "t"))
         self.inputs(bus_right=460)
-        self.operations["tanh"] = Operation(scene, (460, 300), "tanh")
+        self.operations["nonlinearity"] = Operation(scene, (460, 300), "tanh")
         wire(scene, [(460, 470), (460, 330)])
         wire(scene, [(460, 270), (460, 200), (790, 200)])
-        note = scene.addText("", _font(TITLE_PX))
-        note.setDefaultTextColor(QtGui.QColor(GREY))
-        note.setHtml("no gates, no cell state: all of h<sub>t−1</sub> passes through W<sub>hh</sub> and the tanh")
-        note.setPos(200, 30)
+        self.note = scene.addText("", _font(TITLE_PX))
+        self.note.setDefaultTextColor(QtGui.QColor(GREY))
+        self.note.setPos(200, 30)
+        self.set_nonlinearity("tanh")
+
+    def set_nonlinearity(self, name: str) -> None:
+        """Draw the module's own nonlinearity ('tanh' or 'relu')."""
+        self.operations["nonlinearity"].set_symbol(name)
+        self.note.setHtml(
+            f"no gates, no cell state: all of h<sub>t−1</sub> passes through W<sub>hh</sub> and the {name}"
+        )
 
 
 DIAGRAMS = {"lstm": LstmDiagram, "gru": GruDiagram, "rnn": RnnDiagram}
@@ -389,8 +404,10 @@ class DiagramView(QtWidgets.QGraphicsView):
 
 
 # ---- the equations ---------------------------------------------------------------------------------------
-def equations(cell: str, values: dict[str, float], before: str, after: str) -> tuple[str, str]:
-    """(forward, backward) as HTML lines with this unit's numbers put in."""
+def equations(
+    cell: str, values: dict[str, float], before: str, after: str, nonlinearity: str = "tanh"
+) -> tuple[str, str]:
+    """(forward, backward) as HTML lines with this unit's numbers put in (`nonlinearity`: a vanilla RNN's)."""
     n, f = number, factor
     if cell == "lstm":
         c_prev, h_prev = sub("c", before), sub("h", before)
@@ -448,14 +465,15 @@ def equations(cell: str, values: dict[str, float], before: str, after: str) -> t
         return "<br>".join(forward), "<br>".join(backward)
     h_prev = sub("h", before)
     forward = [
-        f"<b>h<sub>t</sub></b> = tanh(W<sub>ih</sub>x<sub>t</sub> + W<sub>hh</sub>{h_prev} + b) = "
+        f"<b>h<sub>t</sub></b> = {nonlinearity}(W<sub>ih</sub>x<sub>t</sub> + W<sub>hh</sub>{h_prev} + b) = "
         f"<b>{n(values['hidden'])}</b>"
     ]
     if "grad_hidden" not in values:
         return "<br>".join(forward), coloured(NO_PROBE_LOSS, GREY)
+    derivative = "[h<sub>t</sub> &gt; 0]" if nonlinearity == "relu" else "(1 − h<sub>t</sub>²)"
     backward = [
         f"∂L/∂h<sub>t</sub> = <b>{n(values['grad_hidden'])}</b>",
-        f"through the tanh: (1 − h<sub>t</sub>²)·∂L/∂h<sub>t</sub> = {f(1 - values['hidden'] ** 2)} × "
+        f"through the {nonlinearity}: {derivative}·∂L/∂h<sub>t</sub> = {f(values['derivative'])} × "
         f"{f(values['grad_hidden'])} = <b>{n(values['grad_pre_activation'])}</b>",
         coloured(f"on to {h_prev} only through W<sub>hh</sub><sup>T</sup>: no path that skips the weights", SKY),
     ]
@@ -519,6 +537,8 @@ class CellPanel(TracePanel):
         backward_direction = inside.direction == 1
         before, after = ("t+1", "t−1") if backward_direction else ("t−1", "t+1")
         first = inside.timestep == (steps - 1 if backward_direction else 0)
+        if self.kind == "rnn":
+            self.diagrams["rnn"].set_nonlinearity(trace.nonlinearity)
         self.diagrams[self.kind].show(values, before)
         label = trace.labels[inside.timestep] if trace.labels and inside.timestep < len(trace.labels) else None
         char = f" ('{label}')" if label is not None else ""
@@ -532,6 +552,6 @@ class CellPanel(TracePanel):
                 GREY,
             )  # fmt: skip
         )
-        forward, backward = equations(self.kind, values, before, after)
+        forward, backward = equations(self.kind, values, before, after, trace.nonlinearity)
         self.forward.setText(forward)
         self.backward.setText(backward)

@@ -2,6 +2,7 @@
 trained model's weights, and autograd on the probe loss: not against the trace the panel reads."""
 
 import copy
+import dataclasses
 import math
 
 import numpy as np
@@ -217,3 +218,74 @@ def test_a_snapshot_without_trace_keeps_the_cell_and_a_run_without_gradients_say
     panel.update_snapshot(dataclasses.replace(snapshot, trace=dataclasses.replace(trace, quantities=quantities)))
     assert "grad_hidden" not in panel.values and "probe_loss" in panel.backward.text()
     assert np.isclose(panel.values["hidden"], trace["hidden"][0, 0, 2, 1])
+
+
+def test_a_recorded_relu_rnn_is_drawn_and_written_with_relu_and_its_numbers_equal_torch(panel, tmp_path):
+    import lstm_viz
+    from lstm_viz.core.history import open_run
+
+    torch.manual_seed(3)
+    module = nn.RNN(3, HIDDEN, nonlinearity="relu", bidirectional=True, batch_first=True)
+    probe = torch.randn(1, STEPS, 3)  # (1, T, F)
+    readout = torch.randn(2 * HIDDEN)  # (D*H,)
+
+    def probe_loss(output):  # (1, T, D*H)
+        return (output[0] @ readout.to(output.dtype)).pow(2).mean()
+
+    optimizer = torch.optim.SGD(module.parameters(), lr=0.1)
+    with lstm_viz.Recorder(module, probe, probe_loss, tmp_path / "run", every_steps=1) as recorder:
+        for _ in range(2):
+            optimizer.zero_grad()
+            loss = module(torch.randn(4, STEPS, 3))[0].pow(2).mean()
+            loss.backward()
+            recorder.step(loss)
+            optimizer.step()
+    run = open_run(tmp_path / "run")
+    step = int(run.steps[-1])
+    snapshot = run.snapshot(step)
+    assert snapshot.trace.nonlinearity == "relu"
+    # torch's reference: the recorded weights in a float64 nn.RNN(relu) for h_t; the same weights one step at a time
+    # with each pre-activation retained, for autograd's ∂L/∂h_t and ∂L/∂(pre-activation), h_t = relu(pre-activation)
+    weights = {key: value.double().requires_grad_(True) for key, value in run.weights(step).items()}
+    reference = nn.RNN(3, HIDDEN, nonlinearity="relu", bidirectional=True, batch_first=True).double()
+    reference.load_state_dict({key: value.detach() for key, value in weights.items()})
+    with torch.no_grad():
+        torch_output = reference(probe.double())[0][0]  # (T, D*H)
+    x = probe[0].double()  # (T, F)
+    hidden, pre_activation = {}, {}
+    for direction, suffix in enumerate(("_l0", "_l0_reverse")):
+        previous = torch.zeros(HIDDEN, dtype=torch.float64)  # (H,)
+        for t in range(STEPS - 1, -1, -1) if direction else range(STEPS):
+            pre = (weights[f"weight_ih{suffix}"] @ x[t] + weights[f"bias_ih{suffix}"]
+                   + weights[f"weight_hh{suffix}"] @ previous + weights[f"bias_hh{suffix}"])  # (H,)  # fmt: skip
+            pre.retain_grad()
+            previous = hidden[direction, t] = torch.relu(pre)
+            hidden[direction, t].retain_grad()
+            pre_activation[direction, t] = pre
+    output = torch.stack([torch.cat([hidden[0, t], hidden[1, t]]) for t in range(STEPS)])  # (T, D*H)
+    assert torch.allclose(output, torch_output, atol=1e-12)  # the loop is torch's relu RNN
+    probe_loss(output[None]).backward()
+    panel.update_snapshot(snapshot)
+    diagram = panel.diagrams["rnn"]
+    assert diagram.operations["nonlinearity"].symbol.text() == "relu" and "the relu" in diagram.note.toPlainText()
+    signs = set()
+    for direction, unit, t in [(0, 1, 4), (1, 3, 2), (0, 5, STEPS - 1), (1, 0, 0), (0, 2, 7), (1, 4, 6)]:
+        panel.set_selection(Selection(0, direction, unit, t))
+        expected = float(hidden[direction, t][unit].detach())
+        shown = panel.values
+        for name, value in (("hidden", expected), ("grad_hidden", float(hidden[direction, t].grad[unit])),
+                            ("grad_pre_activation", float(pre_activation[direction, t].grad[unit]))):  # fmt: skip
+            scale = max(1.0, abs(value)) if name == "hidden" else max(abs(value), 1e-3)
+            assert abs(shown[name] - value) <= TOLERANCE * scale, (name, shown[name], value)
+        signs.add(expected > 0)
+        forward, backward = panel.forward.text(), panel.backward.text()
+        assert forward.startswith("<b>h<sub>t</sub></b> = relu(") and "tanh" not in forward + backward
+        assert forward.endswith(f"= <b>{number(expected)}</b>")
+        derivative = number(float(expected > 0))  # relu's: 1 where h_t > 0, else 0
+        assert f"through the relu: [h<sub>t</sub> &gt; 0]·∂L/∂h<sub>t</sub> = {derivative} ×" in backward
+        assert diagram.boxes["hidden"].number.text() == number(expected)
+    assert signs == {True, False}  # both sides of the relu were checked
+    # a tanh RNN after it: the same diagram goes back to tanh
+    tanh_snapshot = dataclasses.replace(snapshot, trace=dataclasses.replace(snapshot.trace, nonlinearity="tanh"))
+    panel.update_snapshot(tanh_snapshot)
+    assert diagram.operations["nonlinearity"].symbol.text() == "tanh" and "= tanh(" in panel.forward.text()
