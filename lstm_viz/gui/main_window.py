@@ -22,13 +22,12 @@ from PyQt6.QtSvg import QSvgGenerator
 from PyQt6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMenuBar,
     QMessageBox,
     QToolBar,
-    QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -51,6 +50,7 @@ from lstm_viz.gui.lecture import (
     ViewSettings,
     step_scale,
 )
+from lstm_viz.gui.message_bar import ERROR_STYLE, NOTE_STYLE, NOTICE_STYLE, WARNING_STYLE, MessageBar
 from lstm_viz.gui.panels import CellPanel, GatesPanel, GradientsPanel, StatesPanel, TaskViewPanel, TrainingPanel
 from lstm_viz.gui.panels.plots import font_scale, set_font_scale
 from lstm_viz.gui.speed import speed_text
@@ -71,12 +71,7 @@ COMPACT_BELOW = 900  # a window less tall than this has the task view under the 
 TEXT_FILTER = "Text files (*.txt *.md *.rst *.py *.csv *.tsv *.json *.html *.tex);;All files (*)"
 NOTICE_MS = 8000  # a notice ("✓ Saved ...") hides itself after this long; an error stays until closed or replaced
 NOTE_MS = 45000  # a preset's "what to watch" note hides itself after this long (or when closed, or replaced)
-NOTE_MARK = "ℹ "  # a preset's note: it stays when a command succeeds (which hides an error)
-MESSAGE_STYLE = "#messages {{ background: {background}; border-top: 2px solid {line}; }} QLabel {{ color: {text}; }}"
-ERROR_STYLE = MESSAGE_STYLE.format(background="#6b1f1f", line="#e0534a", text="#fff0ee")
-NOTICE_STYLE = MESSAGE_STYLE.format(background="#1d4a2c", line="#4caf6a", text="#ecfff1")
-WARNING_STYLE = MESSAGE_STYLE.format(background="#5a4310", line="#e0a030", text="#fff6e0")  # stays, like an error
-NOTE_STYLE = MESSAGE_STYLE.format(background="#173a5c", line="#56b4e9", text="#eef7ff")
+NOTE_MARK = "ℹ "  # a preset's note starts with this
 SHORTCUTS = (
     ("Space", "start / pause training"),
     ("Alt+← / Alt+→", "select the previous / next timestep of the probe (click a heatmap cell to pick one)"),
@@ -224,26 +219,25 @@ class MainWindow(QMainWindow):
         return [["Controls"], ["Gates", "States"], ["Gradients through time", "Training", "Task view"]]
 
     def _build_message_bar(self) -> None:
-        """A banner over the bottom edge of the docks, above the status bar: red for errors, green for
-        notices, hidden when empty. It lies over them, so that nothing moves when it comes or goes."""
-        self.message_label = QLabel()
-        self.message_label.setWordWrap(True)
-        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QToolButton()
-        close.setText("✕")
-        close.setAutoRaise(True)
-        close.setToolTip("Hide this message")
-        self.message_bar = QWidget(self)
-        self.message_bar.setObjectName("messages")
-        self.message_bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
-        row = QHBoxLayout(self.message_bar)
-        row.setContentsMargins(10, 4, 4, 4)
-        row.addWidget(self.message_label, 1)
-        row.addWidget(close)
-        close.clicked.connect(self.message_bar.hide)
-        self.message_bar.hide()
+        """Messages: a banner over the bottom edge of the docks, above the status bar: red for errors, green for
+        notices, hidden when empty. It lies over them, so that nothing moves when it comes or goes. A preset's
+        note is read while the panels are watched: it takes a bar of its own under the menus (the docks make
+        room for it), so that it covers nothing."""
+        self.message_bar = MessageBar(self)
+        self.message_label = self.message_bar.label
         self.notice_timer = QTimer(self, singleShot=True, interval=NOTICE_MS)  # a notice goes; an error stays
         self.notice_timer.timeout.connect(self.message_bar.hide)
+        self.note_bar = MessageBar()
+        self.note_bar.close_button.setToolTip("Hide this note")
+        self.note_timer = QTimer(self, singleShot=True, interval=NOTE_MS)
+        self.note_timer.timeout.connect(self.note_bar.hide)
+        top = QWidget()
+        column = QVBoxLayout(top)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.menu_bar)
+        column.addWidget(self.note_bar)
+        self.setMenuWidget(top)
 
     def _place_message_bar(self) -> None:
         """As wide as the window, as tall as its wrapped text, its bottom on the timeline's top (the status bar's
@@ -310,7 +304,6 @@ class MainWindow(QMainWindow):
         self._action(help_menu, "Equations of this cell…", self.show_equations, "F1")
         self._action(help_menu, "Keyboard shortcuts", self.show_shortcuts)
         self._action(help_menu, "About lstm_viz", self.show_about)
-        self.setMenuBar(self.menu_bar)
 
     def _action(self, menu, text: str, slot, shortcut: str | None = None) -> QAction:
         action = QAction(text, self)
@@ -629,23 +622,21 @@ class MainWindow(QMainWindow):
                 sys.excepthook(*sys.exc_info())
 
     def show_message(self, message: str) -> None:
-        """Show `message` in the message bar; an empty message hides it, except a preset's note."""
-        showing_note = self.message_bar.isVisible() and self.message_label.text().startswith(NOTE_MARK)
-        if not message and showing_note:
-            return
+        """Show `message` in the message bar; an empty message hides it. A notice hides itself after NOTICE_MS."""
         self.notice_timer.stop()
         if not message:
             self.message_bar.hide()
             return
-        note = message.startswith(NOTE_MARK)
-        if is_notice(message) or note:
-            self.notice_timer.start(NOTE_MS if note else NOTICE_MS)
+        if is_notice(message):
+            self.notice_timer.start()
         style = NOTICE_STYLE if is_notice(message) else WARNING_STYLE if is_warning(message) else ERROR_STYLE
-        style = NOTE_STYLE if note else style
-        self.message_bar.setStyleSheet(style)
-        self.message_label.setText(message)
-        self.message_bar.show()
+        self.message_bar.show_text(message, style)
         self._place_message_bar()
+
+    def show_note(self, note: str) -> None:
+        """A preset's "what to watch" note in its own bar under the menus, for NOTE_MS or until closed."""
+        self.note_bar.show_text(f"{NOTE_MARK}{note}", NOTE_STYLE)
+        self.note_timer.start()
 
     def _show_status(self, snapshot: Snapshot) -> None:
         losses = snapshot.metrics.get("loss", np.empty(0))
@@ -675,7 +666,7 @@ class MainWindow(QMainWindow):
         watch = self.controls.preset_info.get(preset, {}).get("watch", "") if preset else ""
         if watch and preset not in self.noted_presets:  # once per preset: a Reset does not say it again
             self.noted_presets.add(preset)
-            self.show_message(f"{NOTE_MARK}{preset}: {watch}")
+            self.show_note(f"{preset}: {watch}")
 
     def set_speed(self, steps_per_s: float | None) -> None:
         """Train at most `steps_per_s` steps a second (None: full speed); the control shows it."""
@@ -1028,7 +1019,7 @@ class MainWindow(QMainWindow):
         """A run opened read-only draws its first frame once the window is laid out: before that, the linked time
         axes of plots of different widths would be matched up wrongly (0..11 of 32 timesteps)."""
         super().showEvent(event)
-        QTimer.singleShot(0, self._place_message_bar)  # a message said before the window was laid out (a note)
+        QTimer.singleShot(0, self._place_message_bar)  # a message said before the window was laid out
         if self.first_view is not None:
             kind, step = self.first_view
             self.first_view = None

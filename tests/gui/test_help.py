@@ -122,25 +122,29 @@ def test_a_preset_shows_its_description_and_names_the_window(qtbot, window):
     assert not controls.preset_description.isVisibleTo(controls)
 
 
-def test_the_what_to_watch_note_shows_once_and_stays_through_start(qtbot):
+def test_the_what_to_watch_note_shows_once_in_its_own_bar_and_stays_through_start(qtbot):
     window = open_window(qtbot, load_preset("exploding"))
     note = f"{NOTE_MARK}exploding: {preset_info('exploding')['watch']}"
-    assert window.message_bar.isVisible() and window.message_label.text() == note
+    assert window.note_bar.isVisible() and window.note_bar.label.text() == note
     assert "--compare clip=off,norm:1" in note and "--paused" in note
+    assert window.note_timer.isActive() and not window.message_bar.isVisible()  # it goes by itself in time
     window.start_pause()  # a command that succeeds hides an error, not the note
     qtbot.waitUntil(lambda: window.last_snapshot.running, timeout=TIMEOUT_MS)
+    window.show_message("Could not read that file")  # an error comes and goes beside it
+    window.show_message("")
     qtbot.wait(100)
-    assert window.message_bar.isVisible() and window.message_label.text() == note
-    window.message_bar.hide()  # the user closes it
+    assert window.note_bar.isVisible() and window.note_bar.label.text() == note
+    qtbot.mouseClick(window.note_bar.close_button, Qt.MouseButton.LeftButton)  # the user closes it
+    assert not window.note_bar.isVisible()
     window.reset()  # the same preset again: not said again
     qtbot.waitUntil(lambda: window.last_snapshot.step < 5, timeout=TIMEOUT_MS)
     qtbot.wait(100)
-    assert not window.message_bar.isVisible()
+    assert not window.note_bar.isVisible()
     window.close()
 
 
 def test_no_note_for_settings_without_one(window):
-    assert not window.message_bar.isVisible()  # SMALL is no preset
+    assert not window.note_bar.isVisible()  # SMALL is no preset
     assert window.noted_presets == set()
 
 

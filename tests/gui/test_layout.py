@@ -8,7 +8,7 @@ import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QTabBar
 
-from lstm_viz.core.config import RunConfig
+from lstm_viz.core.config import RunConfig, load_preset
 from lstm_viz.gui.main_window import MainWindow
 from lstm_viz.gui.panels.plots import Plot
 
@@ -84,6 +84,58 @@ def test_a_message_lies_over_the_docks_and_moves_none_of_them(qtbot, window):
     window.show_message("")
     qtbot.wait(50)
     assert not window.message_bar.isVisible() and geometry(window) == before
+
+
+def window_rect(widget):
+    """`widget`'s rectangle in its window's coordinates."""
+    return widget.rect().translated(widget.mapTo(widget.window(), widget.rect().topLeft()))
+
+
+def plot_parts(window):
+    """(name, rectangle in the window) of every shown plot's data area and axes (with their labels)."""
+    for title, plot in shown_plots(window):
+        view = window.panels[title].graphics
+        for name, item in (
+            ("plot area", plot.vb),
+            ("y axis", plot.getAxis("left")),
+            ("x axis", plot.getAxis("bottom")),
+        ):
+            if item.isVisible():
+                rect = view.mapFromScene(item.sceneBoundingRect()).boundingRect()
+                yield (
+                    f"{title}: {plot.titleLabel.text[:20]!r} {name}",
+                    rect.translated(view.mapTo(window, rect.topLeft()) - rect.topLeft()),
+                )
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1920, 1080)], ids=["1024x768", "1920x1080"])
+def test_a_presets_note_takes_its_own_room_and_covers_no_panel(qtbot, size):
+    config = load_preset("exploding")  # the longest note
+    window = MainWindow(config, remember_view=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.resize(*size)
+    qtbot.waitUntil(lambda: window.last_snapshot is not None, timeout=TIMEOUT_MS)
+    qtbot.wait(150)
+    try:
+        assert window.note_bar.isVisible() and "--paused" in window.note_bar.label.text()
+        note = window_rect(window.note_bar)
+        label = window.note_bar.label
+        assert label.height() >= label.heightForWidth(label.width())  # all of it shows
+        assert note.top() >= window_rect(window.menu_bar).bottom()  # under the menus
+        covered = [title for title, dock in window.docks.items() if dock.isVisible()
+                   and window_rect(dock).intersects(note)]  # fmt: skip
+        covered += [name for name, rect in plot_parts(window) if rect.intersects(note)]
+        assert covered == []
+        assert (window.width(), window.height()) == size and problems(window) == []  # the panels still fit
+        window.note_bar.close_button.click()
+        qtbot.wait(100)
+        assert not window.note_bar.isVisible()
+        assert (
+            min(window_rect(dock).top() for dock in window.docks.values()) <= note.top() + 4
+        )  # the room is given back
+    finally:
+        window.close()
 
 
 def test_a_notice_hides_itself_and_an_error_stays(window):

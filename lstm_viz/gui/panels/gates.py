@@ -118,8 +118,8 @@ class GatesPanel(TracePanel):
         """Two heatmaps a row when they fit side by side, else one a row if the panel is tall enough for that."""
         super().resizeEvent(event)
         rows = len(GATES[self.kind])
-        one_row_height = scaled(TITLE_HEIGHT + MIN_VIEW_HEIGHT + 16)
-        fits_one_column = self.height() >= rows * one_row_height + scaled(50)
+        one_row_height = scaled(TITLE_HEIGHT + MIN_VIEW_HEIGHT + 16)  # 4 rows: 256 px at scale 1, 251 needed (measured)
+        fits_one_column = self.height() >= rows * one_row_height
         columns = 1 if self.width() < COLUMNS * scaled(MIN_HEATMAP_WIDTH) and fits_one_column else COLUMNS
         if columns != self.columns:
             self.columns = columns

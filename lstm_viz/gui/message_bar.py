@@ -1,0 +1,40 @@
+"""A coloured bar of wrapped text with a ✕ that hides it: the main window's messages (errors, notices, warnings)
+and, in a bar of its own under the menus, a preset's "what to watch" note."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+
+STYLE = "#messages {{ background: {background}; border-top: 2px solid {line}; }} QLabel {{ color: {text}; }}"
+ERROR_STYLE = STYLE.format(background="#6b1f1f", line="#e0534a", text="#fff0ee")
+NOTICE_STYLE = STYLE.format(background="#1d4a2c", line="#4caf6a", text="#ecfff1")
+WARNING_STYLE = STYLE.format(background="#5a4310", line="#e0a030", text="#fff6e0")  # stays, like an error
+NOTE_STYLE = STYLE.format(background="#173a5c", line="#56b4e9", text="#eef7ff")
+
+
+class MessageBar(QWidget):
+    """Hidden until show_text(); ✕ (or hide()) hides it again. As tall as its text wrapped at its width."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messages")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.close_button = QToolButton()
+        self.close_button.setText("✕")
+        self.close_button.setAutoRaise(True)
+        self.close_button.setToolTip("Hide this message")
+        self.close_button.clicked.connect(self.hide)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 4, 4, 4)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.close_button)
+        self.hide()
+
+    def show_text(self, text: str, style: str) -> None:
+        self.setStyleSheet(style)
+        self.label.setText(text)
+        self.show()
