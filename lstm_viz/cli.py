@@ -15,7 +15,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from lstm_viz.core.config import (
     BUILTIN_TEXTS,
@@ -501,6 +503,31 @@ class _ParserExit(Exception):
         self.code = code
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with bad input said in one line, exit 2, never the usage block: 'lstm-viz: error: --lr: 'abc' is
+    not a number; give e.g. --lr 0.01', 'lstm-viz: error: unrecognized arguments: --bogus; see lstm-viz --help'."""
+
+    def error(self, message: str) -> NoReturn:
+        message = re.sub(r"^argument ([^:]+): ", r"\1: ", message)  # "argument --lr: ..." -> "--lr: ..."
+        hint = "" if "; give" in message else f"; see {self.prog} --help"
+        print(f"lstm-viz: error: {message}{hint}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _number(option: str, example: str, kind: type = float) -> Callable[[str], float]:
+    """The argparse type of a numeric option: its value as `kind` (int: a whole number), or a one-line message
+    with an example; the ranges are checked later, with the settings (RunConfig) or before anything starts."""
+    noun = "a whole number" if kind is int else "a number"
+
+    def parse(text: str):
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not {noun}; give e.g. {option} {example}") from None
+
+    return parse
+
+
 def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
     try:
         return parser.parse_args(argv)
@@ -509,7 +536,7 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
 
 
 def _gui_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lstm-viz",
         usage="lstm-viz [--preset NAME|PATH] [--steps N] [--speed N] [--paused] [--screenshot PNG] [--lecture]\n"
         "                [settings]\n"
@@ -522,10 +549,15 @@ def _gui_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_preset(parser)
-    parser.add_argument("--steps", type=int, metavar="N", help="start training at once and pause after N steps")
+    parser.add_argument(
+        "--steps",
+        type=_number("--steps", "500", int),
+        metavar="N",
+        help="start training at once and pause after N steps",
+    )
     parser.add_argument(
         "--speed",
-        type=float,
+        type=_number("--speed", "100"),
         metavar="N",
         help="train at most N steps per second (1 to 10000; the window's Speed slider changes it; default: full speed)",
     )
@@ -541,7 +573,7 @@ def _gui_parser() -> argparse.ArgumentParser:
 
 
 def _train_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lstm-viz train",
         description="Train without a window and write a run directory:\n"
         "  config.json    the settings and versions, loadable with --preset\n"
@@ -561,7 +593,7 @@ def _train_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--steps",
-        type=int,
+        type=_number("--steps", "3000", int),
         metavar="N",
         help="steps to train; with --resume, steps MORE than the checkpoint's (default: the preset's)",
     )
@@ -584,7 +616,7 @@ def _add_device(parser: argparse.ArgumentParser) -> None:
 
 
 def _open_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lstm-viz open",
         description="Open a run directory in the window, read-only: scrub through its history (arrow keys, "
         "Home/End). A run still being written (lstm-viz train in another terminal) is followed live.",
@@ -596,14 +628,16 @@ def _open_parser() -> argparse.ArgumentParser:
         help="a run directory, as lstm-viz train --out writes; 2 to 4 of them (of one task) open side by side; "
         "or a sweep's folder (lstm-viz sweep --out): its final loss / baseline against the lag",
     )
-    parser.add_argument("--step", type=int, metavar="N", help="show the record of step N (default: the last)")
+    parser.add_argument(
+        "--step", type=_number("--step", "100", int), metavar="N", help="show the record of step N (default: the last)"
+    )
     parser.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window and quit")
     _add_lecture(parser)
     return parser
 
 
 def _sweep_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lstm-viz sweep",
         description="Train every combination of one setting's values and the cells, headless, one after another, "
         "and find where each cell stops bridging a gap:\n"
@@ -622,7 +656,12 @@ def _sweep_parser() -> argparse.ArgumentParser:
                         help="the setting to sweep and its values, e.g. seq_len=10,20,50,100 (the lag)")  # fmt: skip
     parser.add_argument("--cells", metavar="C1,C2,...", help=f"cells to train at each value, of {', '.join(CELLS)} "
                         "(default: the preset's)")  # fmt: skip
-    parser.add_argument("--steps", type=int, metavar="N", help="steps per combination (default: the preset's)")
+    parser.add_argument(
+        "--steps",
+        type=_number("--steps", "3000", int),
+        metavar="N",
+        help="steps per combination (default: the preset's)",
+    )
     parser.add_argument("--out", metavar="DIR", required=True, help="the sweep's folder; the same DIR resumes")
     _add_history(parser)
     _add_settings(parser)
@@ -649,7 +688,7 @@ def _add_lecture(parser) -> None:
 def _add_history(parser) -> None:
     parser.add_argument(
         "--history-mb",
-        type=float,
+        type=_number("--history-mb", "200"),
         metavar="MB",
         default=None,
         help="size budget of the run's history of records (every step up to 100, then spaced evenly; "
@@ -671,8 +710,10 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
     settings.add_argument("--task", choices=TASKS)
     settings.add_argument("--text", metavar="FILE", help="chars text: hihello, names or a UTF-8 file (implies chars)")
     settings.add_argument("--cell", choices=CELLS)
-    settings.add_argument("--hidden", type=int, metavar="H", help="units per layer and direction")
-    settings.add_argument("--layers", type=int, metavar="L")
+    settings.add_argument(
+        "--hidden", type=_number("--hidden", "16", int), metavar="H", help="units per layer and direction"
+    )
+    settings.add_argument("--layers", type=_number("--layers", "2", int), metavar="L")
     settings.add_argument("--bidirectional", action=argparse.BooleanOptionalAction)
     settings.add_argument(
         "--forget-bias",
@@ -681,12 +722,14 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
         "log U(1, T_MAX-1), the input gate's its negative), e.g. chrono:200",
     )
     settings.add_argument("--optimizer", choices=OPTIMIZERS)
-    settings.add_argument("--lr", type=float, help="learning rate")
-    settings.add_argument("--batch", type=int, metavar="B", help="sequences per step")
-    settings.add_argument("--seq-len", type=int, metavar="T", help="timesteps per sequence")
+    settings.add_argument("--lr", type=_number("--lr", "0.01"), metavar="LR", help="learning rate")
+    settings.add_argument("--batch", type=_number("--batch", "32", int), metavar="B", help="sequences per step")
+    settings.add_argument("--seq-len", type=_number("--seq-len", "50", int), metavar="T", help="timesteps per sequence")
     settings.add_argument("--clip", metavar="off|norm:X|value:X", help="gradient clipping, e.g. norm:1.0")
-    settings.add_argument("--seed", type=int)
-    settings.add_argument("--temperature", type=float, metavar="T", help="chars: sampling temperature")
+    settings.add_argument("--seed", type=_number("--seed", "0", int), metavar="SEED")
+    settings.add_argument(
+        "--temperature", type=_number("--temperature", "0.8"), metavar="T", help="chars: sampling temperature"
+    )
     settings.add_argument(
         "--probe-text",
         metavar="TEXT",

@@ -222,7 +222,7 @@ BAD_INPUTS = {
         lambda tmp: ["--resume", text_file(tmp, os.urandom(500))],
         "not an lstm_viz checkpoint or corrupt",
     ),
-    "not a number": (lambda tmp: ["--hidden", "many"], "argument --hidden: invalid int value"),
+    "not a number": (lambda tmp: ["--hidden", "many"], "--hidden: 'many' is not a whole number; give e.g. --hidden"),
     "probe text for sine": (lambda tmp: ["--probe-text", "hello"], "probe_text is for character models"),
     "probe text unknown": (lambda tmp: ["--text", "names", "--probe-text", "Anna!"], "does not know: '!', 'A'"),
     "probe text too long": (lambda tmp: ["--text", "names", "--probe-text", "a" * 201], "over the limit of 200"),
@@ -318,9 +318,9 @@ def test_a_bad_speed_is_one_line_and_exit_2(fake_app, capsys, speed):
     assert fake_app == []
 
 
-def test_a_speed_that_is_no_number_is_a_usage_error(fake_app, capsys):
+def test_a_speed_that_is_no_number_is_one_line_and_exit_2(fake_app, capsys):
     assert cli.main(["--speed", "fast"]) == 2
-    assert "--speed: invalid float value: 'fast'" in capsys.readouterr().err
+    assert capsys.readouterr().err == "lstm-viz: error: --speed: 'fast' is not a number; give e.g. --speed 100\n"
 
 
 def test_train_probes_the_probe_text_and_the_window_gets_it(tmp_path, fake_app):

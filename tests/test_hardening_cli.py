@@ -403,3 +403,97 @@ def test_a_bad_history_budget_is_refused_before_anything_starts(tmp_path, capsys
     code = cli.main(["--history-mb", budget, "--runs", str(tmp_path / "runs")])
     assert_one_line_exit_2(code, capsys.readouterr().err, "--history-mb must be 0 (no history) or a positive number")
     assert no_window == []  # no window opened
+
+
+# ---- numeric options: a value that is no number, or out of range, on every subcommand ----------------------
+NUMERIC_OPTIONS = {  # subcommand -> its numeric options, each with "int" or "float"
+    "": {"--steps": int, "--speed": float, "--history-mb": float},
+    "train": {"--steps": int, "--history-mb": float},
+    "open": {"--step": int},
+    "sweep": {"--steps": int, "--history-mb": float},
+}
+SETTINGS = {"--hidden": int, "--layers": int, "--lr": float, "--batch": int, "--seq-len": int, "--seed": int}
+SETTINGS |= {"--temperature": float}
+PARSERS = {"": cli._gui_parser, "train": cli._train_parser, "open": cli._open_parser, "sweep": cli._sweep_parser}
+REQUIRED = {"": [], "train": [], "open": ["some-run"], "sweep": ["--over", "seq_len=10,20", "--out", "sweep-out"]}
+
+
+def numeric_cases() -> list[tuple[str, str, type]]:
+    cases = []
+    for command, options in NUMERIC_OPTIONS.items():
+        options = options | (SETTINGS if command != "open" else {})
+        cases += [(command, option, kind) for option, kind in options.items()]
+    return cases
+
+
+@pytest.mark.parametrize("command", list(PARSERS))
+def test_every_option_with_a_type_is_a_numeric_option_listed_here(command):
+    typed = {action.option_strings[0] for action in PARSERS[command]()._actions if action.type is not None}
+    expected = NUMERIC_OPTIONS[command] | (SETTINGS if command != "open" else {})
+    assert typed == set(expected)  # a new numeric option is tested below once it is listed
+
+
+@pytest.mark.parametrize(("command", "option", "kind"), numeric_cases(), ids=lambda value: str(value))
+@pytest.mark.parametrize("value", ["abc", "", "1,5", "0x10"])
+def test_a_numeric_option_that_is_no_number_is_one_line_with_an_example_and_exit_2(
+    tmp_path, capsys, no_window, monkeypatch, command, option, kind, value
+):
+    monkeypatch.chdir(tmp_path)
+    code = cli.main([*filter(None, [command]), *REQUIRED[command], option, value])
+    error = capsys.readouterr().err
+    noun = "a whole number" if kind is int else "a number"
+    assert_one_line_exit_2(code, error, f"lstm-viz: error: {option}: '{value}' is not {noun}; give e.g. {option} ")
+    example = error.rstrip("\n").rsplit(" ", 1)[1]
+    parsed = PARSERS[command]().parse_args([*REQUIRED[command], option, example])  # the example is a good value
+    assert isinstance(getattr(parsed, option[2:].replace("-", "_")), kind)
+    assert no_window == [] and list(tmp_path.iterdir()) == []  # nothing started
+
+
+@pytest.mark.parametrize("value", ["1.5", "1e3"])
+def test_a_fraction_for_a_whole_number_is_refused_as_such(capsys, value):
+    assert cli.main(["train", "--steps", value]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"lstm-viz: error: --steps: '{value}' is not a whole number; give e.g. --steps 3000\n"
+    )
+
+
+OUT_OF_RANGE = {  # (command, arguments) -> the one line's message
+    ("train", "--steps -5"): "steps must be between 0",
+    ("train", "--hidden 0"): "hidden must be between 1 and 2048, got 0",
+    ("train", "--lr -1"): "lr must be",
+    ("train", "--history-mb -1"): "--history-mb must be 0 (no history) or a positive number",
+    ("", "--hidden 0"): "hidden must be between 1 and 2048, got 0",
+    ("", "--speed -1"): "--speed must be 1 to 10000 steps per second",
+    ("", "--history-mb nan"): "--history-mb must be 0 (no history) or a positive number",
+    ("sweep", "--steps -5"): "steps must be between 0",
+    ("sweep", "--seq-len 1"): "seq_len must be between 2 and 5000",
+    ("sweep", "--history-mb inf"): "--history-mb must be 0 (no history) or a positive number",
+}
+
+
+@pytest.mark.parametrize(("command", "arguments"), list(OUT_OF_RANGE))
+def test_a_numeric_option_out_of_range_is_one_line_and_exit_2(tmp_path, capsys, no_window, monkeypatch, command,
+                                                              arguments):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    code = cli.main([*filter(None, [command]), *REQUIRED[command], *arguments.split()])
+    assert_one_line_exit_2(code, capsys.readouterr().err, OUT_OF_RANGE[command, arguments])
+    assert no_window == [] and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["train", "--bogus"], "unrecognized arguments: --bogus; see lstm-viz train --help"),
+        (["train", "--cell", "foo"], "--cell: invalid choice: 'foo' (choose from 'lstm', 'gru', 'rnn')"),
+        (["train", "--lr"], "--lr: expected one argument; see lstm-viz train --help"),
+        (["sweep", "--steps", "5"], "the following arguments are required: --over, --out; see lstm-viz sweep --help"),
+        (["open"], "the following arguments are required: RUN_DIR; see lstm-viz open --help"),
+        (["--speed"], "--speed: expected one argument; see lstm-viz --help"),
+    ],
+)
+def test_other_usage_errors_are_one_line_naming_the_help_and_exit_2(tmp_path, capsys, no_window, monkeypatch,
+                                                                    arguments, message):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    assert_one_line_exit_2(cli.main(arguments), capsys.readouterr().err, message)
+    assert no_window == [] and list(tmp_path.iterdir()) == []
