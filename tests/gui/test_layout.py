@@ -196,8 +196,23 @@ def shown_plots(window):
                     yield title, item
 
 
+def broken_words(title) -> list[str]:
+    """Where a title's lines break other than at a space: '‖∂L/|∂h_t‖' (a formula cut in two)."""
+    broken = []
+    block = title.item.document().begin()
+    while block.isValid():
+        text, layout = block.text(), block.layout()
+        for number in range(1, layout.lineCount()):
+            start = layout.lineAt(number).textStart()
+            if not text[start - 1].isspace():
+                broken.append(f"{text[max(start - 12, 0) : start]}|{text[start : start + 12]}".replace("\u2060", ""))
+        block = block.next()
+    return broken
+
+
 def problems(window) -> list[str]:
-    """What is cut or too small: a plot shorter than its minimum, a title cut, a value axis with < 2 labels."""
+    """What is cut or too small: a plot shorter than its minimum, a title cut or broken inside a word (a formula), a
+    value axis with < 2 labels."""
     found = []
     for title, plot in shown_plots(window):
         name = f"{title}: {plot.titleLabel.text[:30]!r}"
@@ -209,6 +224,9 @@ def problems(window) -> list[str]:
             place = label.rect()
             found.append(f"{name}: title {text.width():.0f}x{text.height():.0f} cut in {place.width():.0f}x"
                          f"{place.height():.0f}")  # fmt: skip
+        broken = broken_words(plot.titleLabel)
+        if broken:
+            found.append(f"{name}: title broken inside a word or formula at {broken}")
         axis = plot.getAxis("left")
         if plot.vb.addedItems and axis.style["showValues"] and len(axis.labelled_ticks()) < 2:
             found.append(f"{name}: y axis labels {axis.labelled_ticks()}")
@@ -238,8 +256,11 @@ def test_the_window_fits_small_screens_with_nothing_cut_in_either_mode_and_any_t
                 window.lecture_panels = FOUR
                 window._arrange_lecture()
                 for width, height in SCREENS if config.task == "sine" else SCREENS[:1]:  # chars' 4-line text: 1024x768
-                    window.resize(width, height)
-                    qtbot.wait(150)
+                    # The grid is sized for the screen (offscreen: 800x600), whose narrow columns wrap titles onto
+                    # a third line for a moment and push the window 10 px past the size asked: ask twice.
+                    for _ in range(2):
+                        window.resize(width, height)
+                        qtbot.wait(150)
                     assert (window.width(), window.height()) == (width, height) and problems(window) == [], FOUR
     finally:
         window.set_lecture_mode(False)

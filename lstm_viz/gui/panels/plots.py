@@ -17,6 +17,7 @@ fixed sizes and line widths in place; plots made later start at the current scal
 from __future__ import annotations
 
 import math
+import re
 import weakref
 from collections.abc import Sequence
 
@@ -386,10 +387,30 @@ class SteadyViewBox(pg.ViewBox):
         return bounds
 
 
+WORD_JOINER = "\u2060"  # no line break here, and nothing drawn
+_TAG = re.compile(r"(<[^>]*>)")
+_CHARACTER = re.compile(r"&#?\w+;|.", re.DOTALL)  # an entity (&lt;) is one character
+
+
+def unbreakable_words(rich_text: str) -> str:
+    """`rich_text` with a word joiner between neighbouring characters of every word, across tags: lines break
+    only at spaces, never inside '‖∂L/∂h_t‖' (after its '/'), 'free-running' or 'W·i'."""
+    joined, in_word = [], False
+    for index, part in enumerate(_TAG.split(rich_text)):
+        if index % 2:  # a tag
+            joined.append(part)
+            continue
+        for character in _CHARACTER.findall(part):
+            is_letter = not character.isspace()
+            joined.append(WORD_JOINER + character if is_letter and in_word else character)
+            in_word = is_letter
+    return "".join(joined)
+
+
 class TitleLabel(pg.LabelItem):
     """A plot title that never makes its plot wider and is never cut: longer than the plot is wide,
-    it wraps onto more lines (between words, or inside a word wider than the plot), centred, and the
-    plot's title row grows to hold them."""
+    it wraps onto more lines between words (inside a word, or a formula, only if it is wider than the plot
+    on its own), centred, and the plot's title row grows to hold them."""
 
     def __init__(self, parent: Plot) -> None:
         self.plot = None
@@ -400,6 +421,11 @@ class TitleLabel(pg.LabelItem):
         option.setWrapMode(QtGui.QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)  # a word wider than the plot too
         self.item.document().setDefaultTextOption(option)
         self.item.document().setDocumentMargin(1)  # lines close together: two take little more room than one
+
+    def setText(self, text, **args):  # noqa: N802 (pyqtgraph's name)
+        """`text` shown with its words unbreakable; `self.text` stays `text`."""
+        super().setText(unbreakable_words(text), **args)
+        self.text = text
 
     def updateMin(self):  # noqa: N802 (pyqtgraph's name)
         super().updateMin()
