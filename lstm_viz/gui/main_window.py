@@ -52,6 +52,7 @@ from lstm_viz.gui.lecture import (
 )
 from lstm_viz.gui.message_bar import ERROR_STYLE, NOTE_STYLE, NOTICE_STYLE, WARNING_STYLE, MessageBar
 from lstm_viz.gui.panels import CellPanel, GatesPanel, GradientsPanel, StatesPanel, TaskViewPanel, TrainingPanel
+from lstm_viz.gui.panels.base import TracePanel
 from lstm_viz.gui.panels.plots import font_scale, set_font_scale
 from lstm_viz.gui.speed import speed_text
 from lstm_viz.gui.state import Selection
@@ -130,6 +131,11 @@ class MainWindow(QMainWindow):
         self._last_tick, self._last_cpu = time.perf_counter(), time.thread_time()
         self._draw_limited_at = -float("inf")  # when a snapshot last waited for the drawing budget
         self._staggered_panels: list = []  # the panels yet to draw the snapshot shown, a tick each
+        # Panels not on screen (a tab behind another, a closed dock, left out of lecture mode) draw nothing; those
+        # that missed a snapshot or a selection catch up when shown (_panel_shown).
+        self._hidden_panels: set[str] = set()
+        self._behind_panels: set[str] = set()
+        self._traced_snapshot: Snapshot | None = None  # the newest snapshot shown that had a trace
 
         self.controls = ControlsPanel(config)
         self.panels = {
@@ -176,6 +182,8 @@ class MainWindow(QMainWindow):
                 | QDockWidget.DockWidgetFeature.DockWidgetClosable
             )
             dock.setTitleBarWidget(DockTitleBar(dock, lambda button, title=title: self.show_help(title, button)))
+            if title in self.panels:
+                dock.visibilityChanged.connect(lambda shown, title=title: self._panel_shown(title, shown))
             self.docks[title] = dock
         self.help_popup = HelpPopup(self)
         self.equations: QMessageBox | None = None  # Help > Equations, while open
@@ -578,9 +586,11 @@ class MainWindow(QMainWindow):
         """Every panel draws `snapshot` (live or recorded: they do not know which); `staggered`: one at each of the
         next ticks of the timer (_draw_next_panel), else all now."""
         previous, self.shown_snapshot = self.shown_snapshot, snapshot
+        if snapshot.trace is not None:
+            self._traced_snapshot = snapshot
         if previous is None or snapshot.config != previous.config or snapshot.trace is not None:
             self.select(self.selection, redraw=False)  # kept inside this model and probe
-        self._staggered_panels = list(self.panels.values()) if staggered else []
+        self._staggered_panels = self._shown_panels() if staggered else []
         if not staggered:
             self._each_panel("update_snapshot", snapshot)
         self.controls.show_probe(snapshot)
@@ -588,11 +598,7 @@ class MainWindow(QMainWindow):
 
     def _draw_next_panel(self) -> None:
         """The next panel of a staggered frame draws the snapshot shown; after the last, the frame is done."""
-        panel = self._staggered_panels.pop(0)
-        try:
-            panel.update_snapshot(self.shown_snapshot)
-        except Exception:
-            sys.excepthook(*sys.exc_info())
+        _call(self._staggered_panels.pop(0), "update_snapshot", self.shown_snapshot)
         if not self._staggered_panels and self.last_snapshot is not None:
             self._frame_done()
 
@@ -614,12 +620,36 @@ class MainWindow(QMainWindow):
         self.select(self.selection.moved(timestep=self.selection.timestep + change))
 
     def _each_panel(self, method: str, *args) -> None:
-        """Call a panel method on every panel; a bug in one is reported and the others still draw."""
-        for panel in self.panels.values():
-            try:
-                getattr(panel, method)(*args)
-            except Exception:
-                sys.excepthook(*sys.exc_info())
+        """Call a panel method on every panel on screen (the others catch up when shown); a bug in one is reported
+        and the others still draw."""
+        for panel in self._shown_panels():
+            _call(panel, method, *args)
+
+    def _shown_panels(self) -> list:
+        """The panels on screen; the others are marked to catch up when shown."""
+        self._behind_panels |= self._hidden_panels
+        return [panel for title, panel in self.panels.items() if title not in self._hidden_panels]
+
+    def _panel_shown(self, title: str, shown: bool) -> None:
+        """A panel's dock came on screen or left it: one that missed a snapshot or a selection draws them now."""
+        if not shown:
+            self._hidden_panels.add(title)
+            return
+        self._hidden_panels.discard(title)
+        if title in self._behind_panels:
+            self._catch_up(title)
+
+    def _catch_up(self, title: str) -> None:
+        """Panel `title` draws the selection and the snapshot shown (a trace panel the newest trace: a snapshot
+        without one keeps the last picture), which it missed while hidden."""
+        self._behind_panels.discard(title)
+        panel = self.panels[title]
+        _call(panel, "set_selection", self.selection)
+        traced, shown = self._traced_snapshot, self.shown_snapshot
+        if isinstance(panel, TracePanel) and traced is not None and traced is not shown:
+            _call(panel, "update_snapshot", traced)
+        if shown is not None:
+            _call(panel, "update_snapshot", shown)
 
     def show_message(self, message: str) -> None:
         """Show `message` in the message bar; an empty message hides it. A notice hides itself after NOTICE_MS."""
@@ -962,6 +992,8 @@ class MainWindow(QMainWindow):
         paths = {title: Path(folder) / f"{title.lower().replace(' ', '_')}_step{step}.{kind}" for title in self.panels}
         if not self._may_replace([path for path in paths.values() if path.exists()]):
             return
+        for title in list(self._behind_panels):  # a tab behind another, drawn as it would be shown
+            self._catch_up(title)
         written = 0
         for title, panel in self.panels.items():
             path = str(paths[title])
@@ -1037,6 +1069,14 @@ class MainWindow(QMainWindow):
         for window in self.viewers + self.comparisons:
             window.close()
         super().closeEvent(event)
+
+
+def _call(panel, method: str, *args) -> None:
+    """panel.method(*args); a bug in one panel is reported and the others still draw."""
+    try:
+        getattr(panel, method)(*args)
+    except Exception:
+        sys.excepthook(*sys.exc_info())
 
 
 def is_large(snapshot: Snapshot) -> bool:

@@ -149,9 +149,34 @@ def test_clicking_a_cell_selects_its_unit_and_timestep_in_every_panel(qtbot, win
     for title, panel in window.panels.items():
         monkeypatch.setattr(panel, "set_selection", lambda where, title=title: selections.__setitem__(title, where))
     window.panels["States"].selection_requested.emit(Selection(unit=5, timestep=7))
-    assert selections == {title: Selection(0, 0, 5, 7) for title in PANEL_TITLES}
+    on_screen = tuple(title for title in PANEL_TITLES if title != "Cell")  # the Cell is a tab behind the States
+    assert selections == {title: Selection(0, 0, 5, 7) for title in on_screen}
     window.panels["Gates"].selection_requested.emit(Selection(unit=99, timestep=-3))  # beyond the model: its edges
     assert set(selections.values()) == {Selection(0, 0, SMALL.hidden - 1, 0)}
+    window.docks["Cell"].raise_()  # shown, the hidden panel catches up with the selection
+    qtbot.waitUntil(lambda: "Cell" in selections)
+    assert selections["Cell"] == Selection(0, 0, SMALL.hidden - 1, 0)
+
+
+def test_a_panel_behind_a_tab_draws_nothing_and_when_shown_the_newest_trace_and_selection(qtbot, window):
+    import dataclasses
+
+    window.timer.stop()  # only these snapshots are drawn
+    cell, trainer = window.panels["Cell"], Trainer(SMALL)
+    first = trainer.snapshot()
+    window.draw(first)
+    window.select(Selection(0, 0, 3, 5))
+    assert cell.snapshot is not first and window.panels["States"].snapshot is first  # the Cell tab is behind
+    trainer.step()
+    traced = trainer.snapshot()
+    window.draw(traced)
+    trainer.step()
+    window.draw(dataclasses.replace(traced, step=trainer.step_count, trace=None))  # no trace: the pictures stay
+    window.docks["Cell"].raise_()
+    qtbot.waitUntil(lambda: cell.snapshot is traced)
+    hidden = traced.trace["hidden"]  # (L, D, T, H)
+    assert cell.values["timestep"] == 5 and "unit 3, t = 5" in cell.heading.text()
+    assert cell.values["hidden"] == pytest.approx(float(hidden[0, 0, 5, 3]), abs=1e-5)
 
 
 def test_alt_arrows_step_the_selected_timestep_within_the_probe(qtbot, window):
@@ -424,14 +449,15 @@ def test_a_large_trace_is_drawn_a_panel_per_tick_and_the_frame_counts_when_all_h
         monkeypatch.setattr(panel, "update_snapshot", lambda snapshot, title=title: updated.append((title, snapshot)))
     window.refresh()  # takes the snapshot; no panel yet
     assert window.last_snapshot is large and updated == [] and drawn == []
-    for tick in range(len(window.panels)):
+    on_screen = [title for title in window.panels if title != "Cell"]  # the Cell is a tab behind the States
+    for tick in range(len(on_screen)):
         window.refresh()
-        assert [title for title, _ in updated] == list(window.panels)[: tick + 1]
+        assert [title for title, _ in updated] == on_screen[: tick + 1]
         assert all(snapshot is large for _, snapshot in updated)
-        assert drawn == ([large] if tick == len(window.panels) - 1 else [])
+        assert drawn == ([large] if tick == len(on_screen) - 1 else [])
     window.worker.mailbox.put(small)
-    window.refresh()  # a small trace: every panel at once
-    assert [snapshot for _, snapshot in updated[len(window.panels) :]] == [small] * len(window.panels)
+    window.refresh()  # a small trace: every panel on screen at once
+    assert updated[len(on_screen) :] == [(title, small) for title in on_screen]
     assert drawn == [large, small]
 
 

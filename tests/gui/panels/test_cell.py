@@ -190,6 +190,7 @@ def test_alt_arrows_step_the_cell_through_the_sequence(qtbot, trained):
     window.show()
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)  # shortcuts reach the active window only
     window.timer.stop()  # the window's own worker draws nothing: the panels show this snapshot
+    window.docks["Cell"].raise_()  # its tab on screen (a panel behind another tab draws when shown)
     window.draw(snapshot)
     window.select(Selection(1, 0, 3, 2))
     panel = window.panels["Cell"]
