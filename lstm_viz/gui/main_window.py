@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QAction, QFont, QKeySequence, QPainter, QShortcut
+from PyQt6.QtGui import QAction, QKeySequence, QPainter, QShortcut
 from PyQt6.QtSvg import QSvgGenerator
 from PyQt6.QtWidgets import (
     QDockWidget,
@@ -53,7 +53,7 @@ from lstm_viz.gui.lecture import (
 from lstm_viz.gui.message_bar import ERROR_STYLE, NOTE_STYLE, NOTICE_STYLE, WARNING_STYLE, MessageBar
 from lstm_viz.gui.panels import CellPanel, GatesPanel, GradientsPanel, StatesPanel, TaskViewPanel, TrainingPanel
 from lstm_viz.gui.panels.base import TracePanel
-from lstm_viz.gui.panels.plots import font_scale, set_font_scale
+from lstm_viz.gui.panels.plots import font_scale, set_font_scale, unscaled_font
 from lstm_viz.gui.speed import speed_text
 from lstm_viz.gui.state import Selection
 from lstm_viz.gui.timeline import History, Timeline
@@ -377,7 +377,6 @@ class MainWindow(QMainWindow):
         """The layout, lecture mode and font scales saved by the last window closed (settings None: the defaults,
         at the text size shown now, and nothing is saved)."""
         self.view_settings = settings
-        self._base_font = QFont(self.font())
         self._normal_geometry = None  # the window's place before lecture mode made it full screen
         self.layouts: dict[str, object] = {"normal": None, "lecture": None}  # saveState() of each mode's docks
         self.font_scales = {"normal": NORMAL_SCALE if settings else font_scale(), "lecture": LECTURE_SCALE}
@@ -484,13 +483,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"text size {self.font_scales[self.mode]:g}x {where} (Ctrl+0: default)", NOTICE_MS)
 
     def _apply_font_scale(self) -> None:
-        scale = self.font_scales[self.mode]
-        set_font_scale(scale)
-        font = QFont(self._base_font)
-        font.setPointSizeF(self._base_font.pointSizeF() * scale)
-        self.setFont(font)
+        set_font_scale(self.font_scales[self.mode])  # every window's plots and widgets
         for title in self.panels:  # the docks' title bars stay small: their room goes to the plots, which scale
-            self.docks[title].setFont(self._base_font)
+            self.docks[title].setFont(unscaled_font())
         for panel in self.panels.values():
             panel.fit_minimum_height()
 

@@ -256,8 +256,8 @@ def test_the_window_fits_small_screens_with_nothing_cut_in_either_mode_and_any_t
                 window.lecture_panels = FOUR
                 window._arrange_lecture()
                 for width, height in SCREENS if config.task == "sine" else SCREENS[:1]:  # chars' 4-line text: 1024x768
-                    # The grid is sized for the screen (offscreen: 800x600), whose narrow columns wrap titles onto
-                    # a third line for a moment and push the window 10 px past the size asked: ask twice.
+                    # The grid is laid out for the whole screen, then narrowed: while its titles rewrap (words kept
+                    # whole), the window is held 10 px past 768 for a moment, and stays there: ask twice.
                     for _ in range(2):
                         window.resize(width, height)
                         qtbot.wait(150)

@@ -10,8 +10,8 @@ from PyQt6 import QtWidgets
 
 from lstm_viz.core.snapshot import Snapshot, Trace
 from lstm_viz.gui.compare import VARIANT_COLOURS
-from lstm_viz.gui.compare.training import DASHED, log10_finite
-from lstm_viz.gui.panels.plots import TimePlot, new_graphics
+from lstm_viz.gui.compare.training import DASHED, LEGEND_BRUSH, log10_finite
+from lstm_viz.gui.panels.plots import TimePlot, label_style, new_graphics
 
 
 def gradient_norms(trace: Trace, name: str) -> np.ndarray:
@@ -32,7 +32,9 @@ class CompareGradientsPanel(QtWidgets.QWidget):
         self.plot = TimePlot(left="‖∂L/∂·‖", log_y=True, colorbar_space=False)
         self.plot.set_title(HIDDEN_TITLE)
         self.graphics.addItem(self.plot)
-        self.plot.addLegend(offset=(10, 10), labelTextColor="#DDDDDD", labelTextSize="11pt")
+        self.plot.addLegend(
+            offset=(10, 10), labelTextColor="#DDDDDD", labelTextSize=label_style()["font-size"], brush=LEGEND_BRUSH
+        )
         self.hidden_curves, self.cell_curves = [], []
         for label, colour in zip(labels, VARIANT_COLOURS, strict=False):
             self.hidden_curves.append(self.plot.plot(pen=pg.mkPen(colour, width=2), name=label))

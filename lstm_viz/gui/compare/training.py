@@ -9,9 +9,10 @@ from PyQt6 import QtCore, QtWidgets
 
 from lstm_viz.core.snapshot import Snapshot
 from lstm_viz.gui.compare import VARIANT_COLOURS
-from lstm_viz.gui.panels.plots import Plot, new_graphics
+from lstm_viz.gui.panels.plots import Plot, label_style, new_graphics
 
 DASHED = QtCore.Qt.PenStyle.DashLine
+LEGEND_BRUSH = (0, 0, 0, 170)  # a legend's names stay readable over the curves
 DOTTED = QtCore.Qt.PenStyle.DotLine
 
 
@@ -35,7 +36,9 @@ class CompareTrainingPanel(QtWidgets.QWidget):
         self.graphics.addItem(self.loss_plot, row=0, col=0)
         self.graphics.addItem(self.norm_plot, row=1, col=0)
         self.norm_plot.setXLink(self.loss_plot)
-        legend = self.loss_plot.addLegend(offset=(-10, 10), labelTextColor="#DDDDDD", labelTextSize="11pt")
+        legend = self.loss_plot.addLegend(
+            offset=(-10, 10), labelTextColor="#DDDDDD", labelTextSize=label_style()["font-size"], brush=LEGEND_BRUSH
+        )
         self.loss_curves, self.baselines, self.norm_curves, self.clipped_curves = [], [], [], []
         for label, colour in zip(labels, VARIANT_COLOURS, strict=False):
             curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=2), name=label, autoDownsample=True, clipToView=True)

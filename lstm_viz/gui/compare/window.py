@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -31,7 +32,8 @@ from lstm_viz.gui.compare.heatmaps import CompareHeatmapsPanel
 from lstm_viz.gui.compare.task_view import CompareTaskPanel
 from lstm_viz.gui.compare.training import CompareTrainingPanel
 from lstm_viz.gui.compare.worker import CompareWorker
-from lstm_viz.gui.panels.plots import coloured
+from lstm_viz.gui.lecture import NORMAL_SCALE, step_scale
+from lstm_viz.gui.panels.plots import coloured, font_scale, set_font_scale
 from lstm_viz.gui.timeline import Timeline
 
 FRAME_MS = 33
@@ -63,6 +65,7 @@ class CompareWindow(QMainWindow):
         self.heatmaps = CompareHeatmapsPanel(self.labels)
         self.task = CompareTaskPanel(self.labels)
         left, right, outer = QSplitter(Qt.Orientation.Vertical), QSplitter(Qt.Orientation.Vertical), QSplitter()
+        self.right = right
         left.addWidget(self.training)
         left.addWidget(self.gradients)
         right.addWidget(self.heatmaps)
@@ -80,6 +83,10 @@ class CompareWindow(QMainWindow):
         bar.addWidget(self.timeline)
         self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, bar)
         self.timeline.install_shortcuts(self)
+        for key, steps in (("Ctrl++", 1), ("Ctrl+=", 1), ("Ctrl+-", -1), ("Ctrl+0", 0)):  # as in the main window
+            QShortcut(QKeySequence(key), self, activated=lambda steps=steps: self.step_font_scale(steps))
+        for heatmap in self.heatmaps.heatmaps:  # a cell picks the unit (and timestep) the text views show
+            heatmap.cell_clicked.connect(lambda timestep, unit: self.task.select(unit, timestep))
         self.timeline.step_requested.connect(self.show_step)
         self.timeline.live_requested.connect(self.go_live)
         self._history_checked = 0.0
@@ -120,10 +127,16 @@ class CompareWindow(QMainWindow):
                            QLabel("to"), self.target, apply_button):  # fmt: skip
                 layout.addWidget(widget)
         layout.addStretch(1)
-        self.status = QLabel()
-        layout.addWidget(self.status)
+        self.status = QLabel()  # in the status bar: the controls' row fits a 1024 px wide screen
+        self.statusBar().addPermanentWidget(self.status)
         bar.addWidget(row)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+
+    def step_font_scale(self, steps: int) -> None:
+        """Ctrl+plus (1) / Ctrl+minus (-1): the next larger or smaller text size, Ctrl+0 (0) the default; the
+        scale is the application's, so a main window's plots and widgets follow too."""
+        set_font_scale(step_scale(font_scale(), steps) if steps else NORMAL_SCALE)
+        self.statusBar().showMessage(f"text size {font_scale():g}x (Ctrl+0: default)", 8000)
 
     def start_pause(self) -> None:
         running = bool(self.live_snapshots and self.live_snapshots[0].running)
@@ -205,6 +218,8 @@ class CompareWindow(QMainWindow):
         self.draw(snapshots, scrubbed=self.worker is not None)
 
     def draw(self, snapshots: list[Snapshot], scrubbed: bool = False) -> None:
+        if self.snapshots is None and snapshots[0].config.task == "chars":  # text views under the plot: half each
+            self.right.setSizes([self.right.height() // 2] * 2)
         self.snapshots = snapshots
         self.training.update_snapshots(snapshots, scrubbed)
         self.gradients.update_snapshots(snapshots)

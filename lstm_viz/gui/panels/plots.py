@@ -11,7 +11,8 @@ What keeps a frame of all panels at H=128, T=200 cheap (each measured):
 - 2 px curves are four 1 px antialiased strokes (a 2 px antialiased stroke costs ~5x more).
 
 The font scale (set_font_scale: Ctrl+plus / Ctrl+minus, lecture mode) resizes every plot's fonts,
-fixed sizes and line widths in place; plots made later start at the current scale.
+fixed sizes and line widths in place, and the application's widget font; plots made later start at the
+current scale.
 """
 
 from __future__ import annotations
@@ -54,17 +55,31 @@ TIMESTEP_MARKER_COLOUR = (255, 255, 255, 170)  # the selected timestep's vertica
 
 _font_scale = [1.0]  # one for the whole application: every window's plots
 _scaled_items: weakref.WeakSet = weakref.WeakSet()  # what follows the scale: Plots, heatmaps, read-outs
+_unscaled_font: list[QtGui.QFont] = []  # the application's font before any scale (unscaled_font)
 
 
 def font_scale() -> float:
     return _font_scale[0]
 
 
+def unscaled_font() -> QtGui.QFont:
+    """The application's widget font at font scale 1 (taken before the first change of scale)."""
+    if not _unscaled_font:
+        _unscaled_font.append(QtGui.QFont(QtWidgets.QApplication.font()))
+    return QtGui.QFont(_unscaled_font[0])
+
+
 def set_font_scale(scale: float) -> None:
-    """Scale every plot's fonts, fixed sizes and line widths (1: as designed), in place."""
+    """Scale every plot's fonts, fixed sizes and line widths (1: as designed), in place, and the widgets' font
+    of every window (the application's: controls, labels, menus, the comparison window's too)."""
     old = _font_scale[0]
     if scale == old:
         return
+    font = unscaled_font()
+    font.setPointSizeF(font.pointSizeF() * scale)
+    QtWidgets.QApplication.setFont(font)  # the windows opened later
+    for window in QtWidgets.QApplication.topLevelWidgets():  # and those open now: the application's font alone
+        window.setFont(font)  # does not reach them everywhere (not under pytest-qt, where no exec() runs)
     _font_scale[0] = scale
     for item in list(_scaled_items):
         if _deleted(item):  # a closed window's plot that Python has yet to collect
@@ -613,6 +628,9 @@ class Plot(pg.PlotItem):
         self.titleLabel.wrap()
         for item in self.vb.childGroup.childItems():  # the curves and lines, in the auto-range or not
             rescale_item(item, ratio)
+        if self.legend is not None:  # its names in the axis labels' size
+            for _, label in self.legend.items:
+                label.setText(label.text, size=label_style()["font-size"])
 
     def name_curve(self, curve, name: str) -> None:
         """What the read-out calls this curve's values."""

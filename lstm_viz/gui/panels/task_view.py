@@ -61,6 +61,16 @@ SWEEP_MS = 600  # digits: the lit row moves on to the next timestep this often
 CLASSES = 10
 
 
+def target_probability(trace) -> np.ndarray:
+    """(T,) the probability the net gives the target at each timestep of the probe (a class task: chars' next
+    character, copy's right output), the softmax of its output."""
+    logits = np.asarray(trace.probe_output, dtype=np.float64)  # (T, V)
+    logits = logits - logits.max(axis=1, keepdims=True)
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)  # (T, V)
+    targets = np.asarray(trace.probe_target).astype(np.int64)  # (T,)
+    return probabilities[np.arange(len(targets)), targets]
+
+
 def copy_rows(trace) -> list[tuple[str, list[tuple[str, str]]]]:
     """The copy probe as three rows of (text, colour) cells: input, target and output (the argmax at each step;
     RIGHT where it is the target, WRONG where not). The gap's blanks are one cell "·×n" (n = T − 1 steps); in the
@@ -310,12 +320,8 @@ class TaskViewPanel(TracePanel):
     def _draw_chars(self) -> None:
         snapshot = self.snapshot
         trace, view = snapshot.trace, snapshot.view
-        logits = np.asarray(trace.probe_output, dtype=np.float64)  # (T, V)
-        logits = logits - logits.max(axis=1, keepdims=True)
-        probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)  # (T, V)
-        next_ids = trace.probe_target.astype(np.int64)  # (T,)
-        timesteps = np.arange(len(next_ids))
-        next_probability = probabilities[timesteps, next_ids]  # (T,)
+        next_probability = target_probability(trace)  # (T,)
+        timesteps = np.arange(len(next_probability))
         self.probability_curve.setData(timesteps, next_probability)
         self.probability_points.setData(timesteps, next_probability)
         self.time_plot.set_title("probability of the actual next character")
@@ -360,15 +366,11 @@ class TaskViewPanel(TracePanel):
     def _draw_copy(self) -> None:
         snapshot = self.snapshot
         trace, view = snapshot.trace, snapshot.view
-        logits = np.asarray(trace.probe_output, dtype=np.float64)  # (T+20, 9)
-        logits = logits - logits.max(axis=1, keepdims=True)
-        probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)  # (T+20, 9)
-        targets = trace.probe_target.astype(np.int64)  # (T+20,)
-        timesteps = np.arange(len(targets))
-        right_probability = probabilities[timesteps, targets]  # (T+20,)
+        right_probability = target_probability(trace)  # (T+20,)
+        timesteps = np.arange(len(right_probability))
         self.probability_curve.setData(timesteps, right_probability)
         self.probability_points.setData(timesteps, right_probability)
-        self.delimiter_line.setValue(len(targets) - COPY_LENGTH - 1)
+        self.delimiter_line.setValue(len(timesteps) - COPY_LENGTH - 1)
         self.time_plot.set_title(
             f"probability of the right output: blank, then after {coloured('▶', ORANGE)} the {COPY_LENGTH} symbols"
         )

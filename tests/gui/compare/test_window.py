@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
+from PyQt6.QtCore import Qt
 
 from lstm_viz import cli
 from lstm_viz.core.compare import Comparison, parse_compare
@@ -15,6 +17,7 @@ from lstm_viz.gui.compare import VARIANT_COLOURS
 from lstm_viz.gui.compare.gradients import gradient_norms
 from lstm_viz.gui.compare.window import CompareWindow, open_compare_viewer
 from lstm_viz.gui.compare.worker import CompareWorker
+from lstm_viz.gui.panels.plots import font_scale, set_font_scale
 
 SMALL = RunConfig(task="adding", hidden=6, seq_len=12, batch=4, seed=2)
 TRAIN = ["train", "--preset", "adding-100", "--hidden", "6", "--seq-len", "12", "--batch", "4", "--steps", "8"]
@@ -134,3 +137,61 @@ def test_runs_of_different_tasks_are_refused(tmp_path, capsys):
 def test_the_window_form_refuses_a_bad_compare_before_any_window(capsys):
     assert cli.main(["--preset", "sine", "--compare", "hidden=1,2,3,4,5"]) == 2
     assert "a comparison has 2 to 4 variants" in capsys.readouterr().err
+
+
+NAMES = RunConfig(task="chars", text="names", hidden=6, seq_len=12, batch=4, seed=2)
+
+
+def test_a_char_comparison_shows_each_runs_probe_text_coloured_by_its_own_trace(qtbot):
+    setting, variants = parse_compare("cell=lstm,gru", NAMES)
+    window = CompareWindow(
+        [v.label for v in variants], "names: cell", worker=CompareWorker(Comparison(setting, variants))
+    )
+    qtbot.addWidget(window)
+    window.show()
+    window.worker.start(until_step=3)
+    qtbot.waitUntil(lambda: window.snapshots is not None and window.snapshots[0].step == 3
+                    and not window.snapshots[0].running, timeout=20000)  # fmt: skip
+    task = window.task
+    assert all(view.isVisible() for view in task.text_views)
+    for unit in (0, 4):
+        window.heatmaps.heatmaps[1].cell_clicked.emit(2, unit)  # a click on the second run's heatmap: unit, t = 2
+        for index, (view, snapshot) in enumerate(zip(task.text_views, window.snapshots, strict=True)):
+            trace = snapshot.trace
+            np.testing.assert_array_equal(view.values, np.asarray(trace["hidden"])[-1, 0, :, unit])  # top layer
+            assert view.grid.labels == tuple(trace.labels) and view.grid.highlighted == 2
+            assert f"unit {unit} · {window.labels[index]}" in view.caption.text()
+            logits = torch.tensor(np.asarray(trace.probe_output, dtype=np.float64))  # (T, V)
+            targets = torch.tensor(np.asarray(trace.probe_target, dtype=np.int64))  # (T,)
+            expected = torch.softmax(logits, dim=1)[torch.arange(len(targets)), targets].numpy()  # (T,)
+            _, drawn = task.outputs[index].getData()
+            np.testing.assert_allclose(drawn, expected, atol=1e-6)  # each run's p(next character)
+    assert window.snapshots[1].trace.cell == "gru" and task.text_views[1].quantity.count() == 4  # h r z n
+    window.close()
+
+
+def test_the_comparisons_widgets_and_plots_follow_the_font_scale(qtbot):
+    window = live_window(qtbot, steps=1)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    header, status, combo = window.header, window.status, window.heatmaps.quantity
+    axis = window.training.loss_plot.getAxis("left")
+    legend_label = window.training.loss_plot.legend.items[0][1]
+    before = [widget.font().pointSizeF() for widget in (header, status, combo)]
+    tick_points, legend_size = axis.style["tickFont"].pointSizeF(), legend_label.opts["size"]
+    try:
+        qtbot.keyClick(window, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)  # 1 -> 1.1
+        assert font_scale() == 1.1
+        set_font_scale(1.5)
+        after = [widget.font().pointSizeF() for widget in (header, status, combo)]
+        assert after == pytest.approx([1.5 * points for points in before])
+        assert axis.style["tickFont"].pointSizeF() == pytest.approx(1.5 * tick_points)
+        assert float(legend_label.opts["size"].removesuffix("pt")) == pytest.approx(
+            1.5 * float(legend_size.removesuffix("pt")), rel=0.01
+        )
+        qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)  # the default again
+        assert font_scale() == 1.0 and header.font().pointSizeF() == pytest.approx(before[0])
+    finally:
+        set_font_scale(1.0)
+        window.close()
