@@ -95,18 +95,28 @@ TASK_HELP = {
     "each step; from the orange line on, the network runs free, fed its own predictions (orange): a network that "
     "has learned the wave keeps drawing it.",
     "chars": "Under each character of the probe text: the probability (blue) the network gives to the character "
-    "that really comes next, and the selected unit's h<sub>t</sub> and tanh c<sub>t</sub> as a colour strip; "
-    "below, a text sampled from the network at the set temperature.",
+    "that really comes next. Below it the probe text itself, each character on the colour of the selected unit's "
+    "h<sub>t</sub> at that step (the box picks c<sub>t</sub> or a gate instead): hover a character for the exact "
+    "value, click it to select its step. Last, a text sampled from the network at the set temperature. Type your "
+    "own probe text under Show.",
     "adding": "The input values (grey dots) with the two marked ones (orange), the network's output at every step "
     "(blue) and the target, the sum of the two marked values (yellow, dashed). Only the output at the last step is "
     "scored; the marked steps are also marked ▲ on the time axis of every per-timestep panel.",
     "copy": "The probability the network gives the right output at each step (a blank, then after the delimiter ▶ "
-    "the 10 symbols again), the selected unit under the inputs, and the probe's input, target and output symbols "
-    "under each other, each output green if right, red if not.",
+    "the 10 symbols again), the selected unit's h<sub>t</sub> (and tanh c<sub>t</sub>) as a colour strip, and the "
+    "probe's input, target and output symbols under each other, each output green if right, red if not.",
     "digits": "The probe image, its rows lit in turn as the forward (→) and backward (←) directions read them, one "
     "row per timestep; the probability of each class; and the test set's confusion matrix at the last evaluation.",
     OWN_TASK: "What your module's probe_output gave on the probe, over time when it is per timestep.",
 }
+
+# The Gradients panel's first paragraph goes on, per task.
+GRADIENTS_TASK_HELP = {
+    "chars": "For a character model, L is the loss of predicting each next character of the probe text (the text "
+    "under Show, which you can type), so these lines change with the text: the gradient at step t gathers the "
+    "losses of every later character, and a character the network predicts badly adds a large part at its step.",
+}
+TASK_NOTES = {"Task view": TASK_HELP, "Gradients through time": GRADIENTS_TASK_HELP}  # title -> task -> more
 
 # cell -> (name, equations as HTML rows). As torch.nn.LSTM / GRU / RNN document them, with the panels' names.
 EQUATIONS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
@@ -192,12 +202,13 @@ RELU_NOTE = (
 
 
 def panel_help(title: str, task: str | None = None) -> str:
-    """The two paragraphs for the dock `title` as HTML (the Task view's first one for `task`); "" if none."""
+    """The two paragraphs for the dock `title` as HTML (the first one with what it says of `task`, TASK_NOTES);
+    "" if none."""
     if title not in PANEL_HELP:
         return ""
     drawn, look_for = PANEL_HELP[title]
-    if title == "Task view" and task in TASK_HELP:
-        drawn = f"{drawn} {TASK_HELP[task]}"
+    if task in TASK_NOTES.get(title, {}):
+        drawn = f"{drawn} {TASK_NOTES[title][task]}"
     return f"<p><b>What is drawn.</b> {drawn}</p><p><b>What to look for.</b> {look_for}</p>"
 
 

@@ -73,6 +73,16 @@ def test_the_task_views_text_is_the_tasks(qtbot):
     window.close()
 
 
+def test_the_gradients_help_of_a_character_model_says_the_loss_is_over_the_probe_texts_next_characters():
+    chars = panel_help("Gradients through time", "chars")
+    assert "next character of the probe text" in chars and "change with the text" in chars
+    assert chars.count("<p>") == 2 and "vanishing gradient" in chars
+    for task in ("sine", "adding", "copy", "digits"):  # no probe text: not said
+        assert "probe text" not in panel_help("Gradients through time", task)
+    assert "colour strip" not in panel_help("Task view", "chars")  # the text view replaced it
+    assert "hover a character" in panel_help("Task view", "chars")
+
+
 @OFFSCREEN_LIMITS
 def test_the_custom_title_bar_keeps_float_and_close(qtbot, window):
     dock = window.docks["Gates"]
