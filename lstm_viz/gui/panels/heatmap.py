@@ -16,6 +16,7 @@ from PyQt6 import QtCore, QtGui
 from PyQt6.QtCore import pyqtSignal
 
 from lstm_viz.gui.panels.plots import (
+    CACHED,
     COLORBAR_WIDTH,
     ReadOut,
     TimePlot,
@@ -145,6 +146,8 @@ class Heatmap:
             self.colorbar.setFixedWidth(scaled(COLORBAR_WIDTH))
             self.colorbar.axis.setWidth(scaled(COLORBAR_AXIS_WIDTH))
             style_axis(self.colorbar.axis)
+            for frame in ("left", "top", "bottom"):  # the bar's frame: painted once, from a pixmap after that
+                self.colorbar.getAxis(frame).setCacheMode(CACHED)
             self.colorbar.setImageItem(self.image, insert_in=self.plot)
         # The selected unit: a thin white line on a dark halo, and at each end of its row a white triangle
         # pointing at it (a 1 px line alone is lost among the stripes of h_t, or of 128 units).
@@ -153,6 +156,7 @@ class Heatmap:
         self.marker_ends = pg.ScatterPlotItem(
             size=MARKER_END_SIZE, pen=pg.mkPen("k", width=1.5), brush=pg.mkBrush("w"), hoverable=False
         )
+        self.marker_ends.setCacheMode(CACHED)  # repainted only when the row moves, not at every frame
         self.unit = 0
         self._marked: tuple[int, int] | None = None  # (unit, timesteps) the marker shows
         for z, item in enumerate((self.marker_halo, self.marker, self.marker_ends)):

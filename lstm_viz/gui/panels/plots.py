@@ -376,16 +376,22 @@ class SteadyViewBox(pg.ViewBox):
     def suggestPadding(self, axis):  # noqa: N802 (pyqtgraph's names)
         return 0.0  # round_bounds() leaves the margin
 
+    def itemBoundsChanged(self, item):  # noqa: N802 (pyqtgraph's name)
+        """A new view range moves the group holding the items, which pyqtgraph takes for a change of their bounds
+        and auto-ranges again when the view paints; an item's bounds in view coordinates do not depend on it."""
+        if item is not self.childGroup:
+            super().itemBoundsChanged(item)
+
     def childrenBounds(self, frac=None, orthoRange=(None, None), items=None):  # noqa: N802, N803
-        bounds = super().childrenBounds(frac=frac, orthoRange=orthoRange, items=items)
-        if self.log_y and bounds[1] is not None:
+        if self.log_y:
             # pyqtgraph widens the bounds by the curves' pixel padding, measured against the view's height: on a
-            # short plot of many decades a decade or more, which would add one. A height of 0 turns that off.
+            # short plot of many decades a decade or more, which would add one. A height of 0 turns that off
+            # (x is padded against the width).
             self.height = lambda: 0
-            try:
-                bounds[1] = super().childrenBounds(frac=frac, orthoRange=orthoRange, items=items)[1]
-            finally:
-                del self.height
+        try:
+            bounds = super().childrenBounds(frac=frac, orthoRange=orthoRange, items=items)
+        finally:
+            self.__dict__.pop("height", None)
         for axis, data in enumerate(bounds):
             if data is None or not all(math.isfinite(v) for v in data):
                 continue
