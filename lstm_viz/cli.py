@@ -36,6 +36,7 @@ from lstm_viz.core.config import (
 # Seconds between checkpoint + metrics saves while training, so a killed run keeps its progress;
 # by time, not steps: rewriting a long metrics.csv every N fast steps would cost more than training.
 SAVE_EVERY_S = 30.0
+SAVES_AT_MOST_EVERY = 20  # x the time a save took: a long run's saves take at most 5% of its time
 DEFAULT_PRESET = "sine"
 EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
 OVERRIDES = ("task", "text", "cell", "hidden", "layers", "bidirectional", "forget_bias", "optimizer", "lr", "batch")
@@ -427,7 +428,7 @@ def _train_steps(trainer, steps: int, out_dir: Path, name: str) -> tuple[float, 
 
     progress = tqdm(total=steps, desc=name, unit="step", file=sys.stderr, disable=not sys.stderr.isatty())
     started = last_save = time.perf_counter()
-    first_step, stopped_by = trainer.step_count, ""
+    first_step, stopped_by, save_every_s = trainer.step_count, "", SAVE_EVERY_S
     with _StopOnInterrupt() as interrupt, progress:
         for _ in range(steps):
             result = trainer.step()
@@ -436,9 +437,11 @@ def _train_steps(trainer, steps: int, out_dir: Path, name: str) -> tuple[float, 
             if result.diverged or interrupt.requested:
                 stopped_by = "divergence" if result.diverged else "interrupt"
                 break
-            if time.perf_counter() - last_save >= SAVE_EVERY_S:
-                save_progress(out_dir, trainer)
+            if time.perf_counter() - last_save >= save_every_s:
+                save_started = time.perf_counter()
+                save_progress(out_dir, trainer)  # its checkpoint reads metrics.csv back: ~3 s per million steps
                 last_save = time.perf_counter()
+                save_every_s = max(SAVE_EVERY_S, SAVES_AT_MOST_EVERY * (last_save - save_started))
     elapsed = time.perf_counter() - started
     return (trainer.step_count - first_step) / max(elapsed, 1e-9), stopped_by
 

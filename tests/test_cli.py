@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import types
 from pathlib import Path
 
@@ -136,6 +137,7 @@ def test_a_run_config_json_reruns_the_same_run(tmp_path):
 
 def test_a_killed_run_keeps_its_last_periodic_save(tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "SAVE_EVERY_S", 0.0)  # save after every step
+    monkeypatch.setattr(cli, "SAVES_AT_MOST_EVERY", 0)
     original_step = Trainer.step
 
     def step_then_die(trainer):
@@ -150,6 +152,27 @@ def test_a_killed_run_keeps_its_last_periodic_save(tmp_path, monkeypatch):
     assert torch.load(run / "checkpoint.pt", weights_only=True)["step"] == 4
     assert len(read_metrics(run / "metrics.csv")["step"]) == 4
     assert (run / "config.json").exists() and not (run / "summary.json").exists()
+
+
+def test_periodic_saves_take_at_most_a_twentieth_of_the_time_however_long_they_take(tmp_path, monkeypatch):
+    """A long run's checkpoint reads its metrics.csv back (seconds per million steps): saves are spaced by their
+    cost, each at least SAVES_AT_MOST_EVERY times its duration after the last."""
+    from lstm_viz.core import runs
+
+    monkeypatch.setattr(cli, "SAVE_EVERY_S", 0.0)
+    saves = []
+
+    def slow_save(out_dir, trainer):
+        started = time.perf_counter()
+        time.sleep(0.02)
+        saves.append(time.perf_counter() - started)
+
+    monkeypatch.setattr(runs, "save_progress", slow_save)
+    started = time.perf_counter()
+    assert train(tmp_path, "--steps", "300") == 0
+    elapsed = time.perf_counter() - started
+    assert 1 <= len(saves) < 300
+    assert sum(saves) <= elapsed / cli.SAVES_AT_MOST_EVERY + max(saves)
 
 
 def test_ctrl_c_stops_after_the_step_writes_the_files_and_exits_130(tmp_path, monkeypatch, capsys):

@@ -113,6 +113,7 @@ class MetricsLog:
         self._buffer = np.zeros((len(self.columns), min(1024, 2 * self.keep)))  # (columns, capacity)
         self._envelope: Envelope | None = None
         self._envelope_view: EnvelopeView | None = None
+        self.folded_on_load: np.ndarray | None = None
 
     def append(self, values: list[float]) -> None:
         held = self.rows - self.first_row
@@ -174,10 +175,13 @@ class MetricsLog:
         return self._envelope_view
 
     def load_columns(self, columns: dict) -> None:
-        """Start again from these rows (column -> (rows,))."""
+        """Start again from these rows (column -> (rows,)). The rows folded out of memory meanwhile (more than keep)
+        are kept aside, in `folded_on_load`, for the RunWriter of a run resumed into a new directory to write out
+        (it drops them)."""
         values = np.stack([np.asarray(columns[name], dtype=float) for name in self.columns])  # (columns, rows)
         self._clear()
         self.extend(values.T)
+        self.folded_on_load = values[:, : self.first_row] if self.first_row else None  # (columns, folded rows)
 
     @property
     def nbytes(self) -> int:

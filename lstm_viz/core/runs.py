@@ -220,8 +220,16 @@ def write_run(out_dir: str | Path, trainer: Trainer, trace: Trace, steps_per_s: 
 
 # ---- checkpoints ---------------------------------------------------------------------
 def save_checkpoint(path: str | Path, trainer: Trainer) -> None:
+    """The trainer's checkpoint, with every step's metrics: a recording trainer longer than curves.KEEP_ROWS holds
+    only its newest rows, the older ones are read back from its metrics.csv."""
+    checkpoint = trainer.checkpoint()
+    if trainer.run_writer is not None and trainer.metrics.first_row:
+        from lstm_viz.core.history import whole_run_metrics  # history imports this module
+
+        whole = whole_run_metrics(trainer.run_writer.run_dir, trainer.metrics.as_columns())
+        checkpoint["metrics"] = {name: torch.from_numpy(values) for name, values in whole.items()}
     buffer = io.BytesIO()
-    torch.save(trainer.checkpoint(), buffer)
+    torch.save(checkpoint, buffer)
     atomic_write_bytes(path, buffer.getvalue())
 
 

@@ -33,7 +33,7 @@ from PyQt6.QtWidgets import (
 
 from lstm_viz import __version__
 from lstm_viz.core.config import ConfigError, RunConfig
-from lstm_viz.core.history import Run, open_run
+from lstm_viz.core.history import Run, open_run, whole_run_metrics
 from lstm_viz.core.runs import INTEGER_COLUMNS, atomic_write_text
 from lstm_viz.core.snapshot import Snapshot
 from lstm_viz.gui.compare.dialog import CompareDialog
@@ -999,10 +999,14 @@ class MainWindow(QMainWindow):
             self.show_message(f"Could not write {kind.upper()} files to {folder}; choose a folder you can write to")
 
     def export_metrics(self, path: str | None = None) -> None:
-        """The last snapshot's per-step metrics, one row per step, like a run's metrics.csv."""
-        if (self.last_snapshot or self.shown_snapshot) is None:
+        """Every step's metrics up to the last snapshot, one row per step, like a run's metrics.csv (a live run
+        longer than the rows kept in memory has its older rows read back from its metrics.csv)."""
+        snapshot = self.last_snapshot or self.shown_snapshot
+        if snapshot is None:
             return
-        metrics = (self.last_snapshot or self.shown_snapshot).metrics
+        metrics = snapshot.metrics
+        if snapshot.metrics_envelope is not None and snapshot.run_dir:
+            metrics = whole_run_metrics(snapshot.run_dir, metrics)
         if path is None:  # named with its last step: a later export does not overwrite it
             name = f"metrics_step{int(metrics['step'][-1]) if len(metrics['step']) else 0}.csv"
             suggested = str(Path(self.last_folder) / name)

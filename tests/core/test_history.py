@@ -3,6 +3,7 @@ killed at any moment, following a run being written, bad input, forks and events
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -651,7 +652,8 @@ def test_a_run_resumed_into_its_directory_keeps_its_rows_byte_for_byte_and_appen
     # Rows 1..40 as they were, 41..45 trained again: the same seed gives the same rows.
     assert (tmp_path / "metrics.csv").read_bytes() == b"".join(uninterrupted[:46])
 
-    # Elsewhere (another directory, or a file of another run) the file starts from the rows the trainer keeps.
+    # Elsewhere (another directory, or a file of another run) the file starts from the checkpoint's rows (those
+    # of Trainer.checkpoint(): the trainer's newest; runs.save_checkpoint adds the older ones, see below).
     elsewhere = Trainer(SMALL)
     elsewhere.load_checkpoint(checkpoint)
     elsewhere.record_to(tmp_path / "elsewhere", history_mb=0)
@@ -673,7 +675,8 @@ def test_lstm_viz_train_longer_than_the_rows_in_memory_writes_every_row(tmp_path
 
 
 # A process that appends metrics.csv through a RunWriter in blocks of 2000 rows (what a fast run writes in one
-# flush) until it is SIGKILLed; row k holds loss k / 8, so a row mixing two, or cut short, shows.
+# flush) until it is SIGKILLed; row k holds loss k / 8, so a row mixing two, or cut short, shows. The log keeps
+# argv[2] rows in memory: with 300, each block is folded in pieces, each written by the writer before it is.
 APPENDER = """
 import sys
 import numpy as np
@@ -682,8 +685,9 @@ from lstm_viz.core.history import RunWriter
 from lstm_viz.core.trainer import METRIC_COLUMNS
 
 columns = METRIC_COLUMNS + tuple(f"block{index}" for index in range(12))
-metrics = MetricsLog(columns)
-writer = RunWriter(sys.argv[1], {}, metric_columns=columns, baseline_loss=1.0, baseline_name="-", history_mb=0)
+metrics = MetricsLog(columns, keep=int(sys.argv[2]))
+writer = RunWriter(sys.argv[1], {}, metric_columns=columns, baseline_loss=1.0, baseline_name="-", history_mb=0,
+                   metrics=metrics)
 print("ready", flush=True)
 while True:
     first = metrics.rows + 1
@@ -699,7 +703,7 @@ def test_a_metrics_writer_killed_at_random_moments_leaves_every_row_before_the_l
     for round_index in range(4):
         run_dir = tmp_path / f"run{round_index}"
         appender = subprocess.Popen(
-            [sys.executable, "-c", APPENDER, str(run_dir)],
+            [sys.executable, "-c", APPENDER, str(run_dir), str(300 if round_index % 2 else 16_384)],
             stdout=subprocess.PIPE,
             text=True,
             env={**os.environ, "PYTHONPATH": str(REPO)},
@@ -785,15 +789,18 @@ def test_a_run_resumed_into_its_directory_keeps_every_record_and_event_and_appen
     np.testing.assert_array_equal(run.metrics["step"], np.arange(1, 171))
 
 
-def settled(history_dir: Path, quiet_s: float = 1.0) -> None:
-    """Wait until the folder has not changed for quiet_s: a killed run's history writer (a child in its own
-    session) writes the records it was sent, then ends."""
-    last, quiet_since = None, time.monotonic()
-    while time.monotonic() - quiet_since < quiet_s:
-        listing = sorted(os.listdir(history_dir))
-        if listing != last:
-            last, quiet_since = listing, time.monotonic()
-        time.sleep(0.1)
+def wait_for_processes_with(marker: str) -> None:
+    """Wait until no process has `marker` in its environment: a killed run's history writer (a child in a session
+    of its own, which inherited it) writes the records it was sent, then ends."""
+
+    def marked() -> bool:
+        for environ in Path("/proc").glob("[0-9]*/environ"):
+            with contextlib.suppress(OSError):
+                if marker.encode() in environ.read_bytes():
+                    return True
+        return False
+
+    wait_for(lambda: not marked(), f"the processes with {marker} to end")
 
 
 def assert_kept_as_thinning_allows(before: dict, after: dict, events: list) -> None:
@@ -811,23 +818,91 @@ def test_a_resume_killed_at_random_moments_keeps_every_record_event_and_row_befo
     metrics_before = (out / "metrics.csv").read_bytes()
     resume = [sys.executable, "-m", "lstm_viz", "train", "--resume", str(out / "checkpoint.pt"), "--out", str(out)]
     delays = random.Random(7)
-    for _ in range(5):  # killed while starting, clearing the steps after 130, or training on (records to clear next)
-        process = subprocess.Popen([*resume, "--steps", "100000"], env={**os.environ, "PYTHONPATH": str(REPO)},
+    for round_index in range(5):  # killed while starting, clearing the steps after 130, or training on
+        marker = f"LSTM_VIZ_TEST_RESUME={os.getpid()}.{round_index}"
+        environment = {**os.environ, "PYTHONPATH": str(REPO), marker.split("=")[0]: marker.split("=")[1]}
+        process = subprocess.Popen([*resume, "--steps", "100000"], env=environment,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        time.sleep(delays.uniform(1.0, 5.0))
+        time.sleep(delays.uniform(2.5, 7.5))  # it starts writing ~3-5 s in, under load
         process.send_signal(signal.SIGKILL)
         process.wait()
-        settled(out / "history")
+        wait_for_processes_with(marker)
         after, run = history_bytes(out), open_run(out)
         assert_kept_as_thinning_allows(before, after, events_before)
         assert run.events[: len(events_before)] == events_before
         assert all(event.step >= 130 for event in run.events[len(events_before) :])
         assert (out / "metrics.csv").read_bytes().startswith(metrics_before)
     monkeypatch.setattr(history, "CHILD_DUTY", 1e9)  # the last resume, in this process, records every step
-    assert cli.main([*resume[3:], "--steps", "20"]) == 0
-    settled(out / "history")
+    assert cli.main([*resume[3:], "--steps", "20"]) == 0  # it waits for its records to be written
     after, run = history_bytes(out), open_run(out)
     assert_kept_as_thinning_allows(before, after, events_before)
     assert set(range(130, 151)) <= set(after) and max(after) == 150
     assert run.events == [*events_before, history.Event(130, "load", f"resumed from {out / 'checkpoint.pt'}")]
     np.testing.assert_array_equal(run.metrics["step"], np.arange(1, 151))
+
+
+# ---- checkpoints and exports carry every step's metrics --------------------------------------------------
+def reference_metrics(steps: int) -> dict[str, np.ndarray]:
+    """The metrics of SMALL's first `steps` steps from a trainer that keeps them all in memory."""
+    trainer = Trainer(SMALL)
+    for _ in range(steps):
+        trainer.step()
+    assert trainer.metrics.first_row == 0
+    return {name: values.copy() for name, values in trainer.metrics.as_columns().items()}
+
+
+def test_a_checkpoint_of_a_run_longer_than_its_rows_in_memory_carries_every_step(tmp_path, monkeypatch):
+    from lstm_viz.core import runs
+
+    reference = reference_metrics(70)
+    short_memory_metrics(monkeypatch)  # trainers keep 8..16 rows from here on
+    trainer = Trainer(SMALL)
+    trainer.record_to(tmp_path / "run", history_mb=0)
+    for _ in range(70):
+        trainer.step()
+    assert trainer.metrics.first_row > 50  # the trainer holds only its newest rows
+    runs.save_checkpoint(tmp_path / "saved.pt", trainer)
+    checkpoint = torch.load(tmp_path / "saved.pt", weights_only=True)
+    assert list(checkpoint["metrics"]) == list(reference)
+    kept = trainer.metrics.first_row  # rows before it: metrics.csv's 9 significant digits; from it on: memory's
+    for name, values in reference.items():  # every step, each value as the trainer computed it
+        np.testing.assert_allclose(checkpoint["metrics"][name].numpy()[:kept], values[:kept], rtol=5e-9, err_msg=name)
+        np.testing.assert_array_equal(checkpoint["metrics"][name].numpy()[kept:], values[kept:], err_msg=name)
+
+    # Resumed into another directory, the new run's metrics.csv starts with every step of the old one.
+    resumed = runs.restore_trainer(checkpoint)
+    resumed.record_to(tmp_path / "elsewhere", history_mb=0, event="load: resumed")
+    for _ in range(5):
+        resumed.step()
+    resumed.finish_recording()
+    metrics = open_run(tmp_path / "elsewhere").metrics
+    np.testing.assert_array_equal(metrics["step"], np.arange(1, 76))
+    np.testing.assert_array_equal(as_float32(metrics["loss"][:70]), as_float32(reference["loss"]))
+    trainer.finish_recording()
+
+
+def test_lstm_viz_train_resumed_elsewhere_after_a_long_run_keeps_every_step(tmp_path, monkeypatch):
+    short_memory_metrics(monkeypatch)
+    settings = ["--preset", "sine", "--hidden", "4", "--seq-len", "8", "--steps", "60", "--history-mb", "0"]
+    assert cli.main(["train", *settings, "--out", str(tmp_path / "run")]) == 0
+    first = open_run(tmp_path / "run").metrics
+    resume = ["train", "--resume", str(tmp_path / "run" / "checkpoint.pt"), "--steps", "20"]
+    assert cli.main([*resume, "--out", str(tmp_path / "elsewhere")]) == 0
+    metrics = open_run(tmp_path / "elsewhere").metrics
+    np.testing.assert_array_equal(metrics["step"], np.arange(1, 81))
+    for name, values in first.items():
+        np.testing.assert_array_equal(metrics[name][:60], values, err_msg=name)
+
+
+def test_whole_run_metrics_is_the_files_older_rows_then_the_kept_ones(tmp_path):
+    header = "step,loss\n"
+    (tmp_path / "metrics.csv").write_text(header + "".join(f"{step},{step / 4}\n" for step in range(1, 31)) + "31,0.")
+    kept = {"step": np.array([25.0, 26.0]), "loss": np.array([-1.0, -2.0])}  # the newest rows, as held in memory
+    whole = history.whole_run_metrics(tmp_path, kept)
+    np.testing.assert_array_equal(whole["step"], np.arange(1, 27))
+    np.testing.assert_array_equal(whole["loss"], [*(np.arange(1, 25) / 4), -1.0, -2.0])  # memory wins where both
+    assert history.whole_run_metrics(tmp_path / "missing", kept) == kept
+    assert history.whole_run_metrics(tmp_path, {"step": kept["step"], "other": kept["loss"]})["step"].tolist() == [
+        25,
+        26,
+    ]

@@ -218,6 +218,30 @@ def test_export_metrics_writes_the_last_snapshot_as_csv(qtbot, window, tmp_path)
     assert is_notice(window.message_label.text())
 
 
+def test_export_metrics_of_a_run_longer_than_its_rows_in_memory_has_every_step(qtbot, tmp_path, monkeypatch):
+    from lstm_viz.core import history
+    from lstm_viz.core import trainer as trainer_module
+    from lstm_viz.core.curves import MetricsLog
+
+    monkeypatch.setattr(trainer_module, "MetricsLog", lambda columns: MetricsLog(columns, keep=8))  # 8..16 rows
+    monkeypatch.setattr(history, "METRICS_FLUSH_S", 0.0)
+    window = MainWindow(SMALL, runs_dir=tmp_path / "runs", history_mb=0)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.last_snapshot is not None, timeout=TIMEOUT_MS)
+    for _ in range(40):
+        window.worker.step()
+    snapshot = wait_for(qtbot, window, lambda snapshot: snapshot.step == 40)
+    assert snapshot.metrics["step"][0] > 20 and snapshot.metrics_envelope is not None  # older rows left memory
+    window.export_metrics(str(tmp_path / "export.csv"))
+    written, recorded = read_metrics(tmp_path / "export.csv"), history.open_run(snapshot.run_dir).metrics
+    np.testing.assert_array_equal(written["step"], np.arange(1, 41))
+    for name, values in recorded.items():  # every step, as the run's metrics.csv has it
+        np.testing.assert_array_equal(written[name], values, err_msg=name)
+    assert "Exported 40 steps" in window.message_label.text()
+    window.close()
+
+
 def test_closing_during_training_stops_the_worker_thread_quickly(qtbot):
     window = MainWindow(SMALL)
     qtbot.addWidget(window)
