@@ -483,9 +483,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"text size {self.font_scales[self.mode]:g}x {where} (Ctrl+0: default)", NOTICE_MS)
 
     def _apply_font_scale(self) -> None:
-        set_font_scale(self.font_scales[self.mode])  # every window's plots and widgets
         for title in self.panels:  # the docks' title bars stay small: their room goes to the plots, which scale
             self.docks[title].setFont(unscaled_font())
+        set_font_scale(self.font_scales[self.mode])  # every window's plots and widgets
         for panel in self.panels.values():
             panel.fit_minimum_height()
 

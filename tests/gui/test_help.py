@@ -144,6 +144,10 @@ def test_the_what_to_watch_note_shows_once_in_its_own_bar_and_stays_through_star
     window.show_message("")
     qtbot.wait(100)
     assert window.note_bar.isVisible() and window.note_bar.label.text() == note
+    points = window.note_bar.label.font().pointSizeF()
+    window.set_font_scale(1.5)  # it follows the text size, as the rest of the window
+    assert window.note_bar.label.font().pointSizeF() == pytest.approx(1.5 * points)
+    window.set_font_scale(None)
     qtbot.mouseClick(window.note_bar.close_button, Qt.MouseButton.LeftButton)  # the user closes it
     assert not window.note_bar.isVisible()
     window.reset()  # the same preset again: not said again

@@ -80,6 +80,9 @@ def set_font_scale(scale: float) -> None:
     QtWidgets.QApplication.setFont(font)  # the windows opened later
     for window in QtWidgets.QApplication.topLevelWidgets():  # and those open now: the application's font alone
         window.setFont(font)  # does not reach them everywhere (not under pytest-qt, where no exec() runs)
+    for widget in QtWidgets.QApplication.allWidgets():  # a widget with a style sheet keeps the font it had when
+        if widget.styleSheet():  # the sheet was set (a coloured label, the message bar): set it again
+            widget.setStyleSheet(widget.styleSheet())
     _font_scale[0] = scale
     for item in list(_scaled_items):
         if _deleted(item):  # a closed window's plot that Python has yet to collect

@@ -176,15 +176,16 @@ def test_the_comparisons_widgets_and_plots_follow_the_font_scale(qtbot):
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
     header, status, combo = window.header, window.status, window.heatmaps.quantity
+    caption = window.task.text_views[0].caption  # coloured by a style sheet
     axis = window.training.loss_plot.getAxis("left")
     legend_label = window.training.loss_plot.legend.items[0][1]
-    before = [widget.font().pointSizeF() for widget in (header, status, combo)]
+    before = [widget.font().pointSizeF() for widget in (header, status, combo, caption)]
     tick_points, legend_size = axis.style["tickFont"].pointSizeF(), legend_label.opts["size"]
     try:
         qtbot.keyClick(window, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)  # 1 -> 1.1
         assert font_scale() == 1.1
         set_font_scale(1.5)
-        after = [widget.font().pointSizeF() for widget in (header, status, combo)]
+        after = [widget.font().pointSizeF() for widget in (header, status, combo, caption)]
         assert after == pytest.approx([1.5 * points for points in before])
         assert axis.style["tickFont"].pointSizeF() == pytest.approx(1.5 * tick_points)
         assert float(legend_label.opts["size"].removesuffix("pt")) == pytest.approx(
