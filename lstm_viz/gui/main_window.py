@@ -438,10 +438,13 @@ class MainWindow(QMainWindow):
         chosen = [title for title in self.panels if title in self.lecture_panels] or [next(iter(self.panels))]
         for title, dock in self.docks.items():
             dock.setFloating(False)
-            dock.setVisible(title in chosen)
+            if title not in chosen:  # out of the layout, not just hidden: a hidden dock's place still takes height
+                self.removeDockWidget(dock)
         self.timeline_bar.hide()
         columns = len(chosen) if len(chosen) <= 3 else math.ceil(math.sqrt(len(chosen)))
         top_row = chosen[:columns]
+        for title in chosen:
+            self.docks[title].show()
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.docks[top_row[0]])
         for left, right in zip(top_row, top_row[1:], strict=False):
             self.splitDockWidget(self.docks[left], self.docks[right], Qt.Orientation.Horizontal)

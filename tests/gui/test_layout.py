@@ -184,7 +184,7 @@ def test_after_a_reset_the_training_axes_show_the_new_run(qtbot, window):
 SINE = RunConfig(task="sine", hidden=8, seq_len=20, batch=8)
 SCREENS = [(1024, 768), (1280, 720)]
 MODES = [(False, (0.9, 1.0, 1.1)), (True, (1.25, 1.5))]  # (lecture, font scales): each mode's default and steps
-FOUR = ("Gates", "Gradients through time", "Training", "Task view")  # lecture mode with a 2 x 2 grid too
+FOUR = ("Gates", "Gradients through time", "Training", "Task view")  # lecture mode's other 2 x 2 grid (default: Cell)
 
 
 def shown_plots(window):
@@ -233,6 +233,16 @@ def problems(window) -> list[str]:
     return found
 
 
+def take_size(qtbot, window, width, height):
+    """Resize the window as a screen of that size does (a full-screen or maximised window is given it again when it
+    asks for more): for one layout pass after a resize, titles rewrapping (words kept whole) or a character
+    model's text measured at the old width can ask for a few pixels more (1024x768 -> 1280x720: 727 px at x1.5),
+    and less once measured anew."""
+    for _ in range(2):
+        window.resize(width, height)
+        qtbot.wait(150)  # the layout settles, titles wrap, ticks are placed
+
+
 @pytest.mark.parametrize("config", [SINE, NAMES], ids=["sine", "chars"])
 def test_the_window_fits_small_screens_with_nothing_cut_in_either_mode_and_any_text_size(qtbot, config):
     window = MainWindow(config, remember_view=False)
@@ -247,20 +257,15 @@ def test_the_window_fits_small_screens_with_nothing_cut_in_either_mode_and_any_t
                 window.set_font_scale(scale)
                 for width, height in SCREENS:
                     window.showNormal()
-                    window.resize(width, height)
-                    qtbot.wait(150)  # the layout settles, titles wrap, ticks are placed
+                    take_size(qtbot, window, width, height)
                     where = f"{width}x{height}, {'lecture' if lecture else 'normal'} mode, text x{scale}"
                     assert (window.width(), window.height()) == (width, height), where  # it fits
                     assert problems(window) == [], where
-            if lecture:  # four panels, 2 x 2, at the lecture scale
+            if lecture:  # four other panels, 2 x 2, at the lecture scale
                 window.lecture_panels = FOUR
                 window._arrange_lecture()
-                for width, height in SCREENS if config.task == "sine" else SCREENS[:1]:  # chars' 4-line text: 1024x768
-                    # The grid is laid out for the whole screen, then narrowed: while its titles rewrap (words kept
-                    # whole), the window is held 10 px past 768 for a moment, and stays there: ask twice.
-                    for _ in range(2):
-                        window.resize(width, height)
-                        qtbot.wait(150)
+                for width, height in SCREENS:
+                    take_size(qtbot, window, width, height)
                     assert (window.width(), window.height()) == (width, height) and problems(window) == [], FOUR
     finally:
         window.set_lecture_mode(False)
@@ -282,6 +287,52 @@ def test_in_lecture_mode_at_1024x768_axis_labels_are_16_points_or_more(qtbot):
                 axis = plot.getAxis(name)
                 if axis.labelText:
                     assert float(axis.labelStyle["font-size"].removesuffix("pt")) >= 16, (plot, name)
+    finally:
+        window.set_lecture_mode(False)
+        window.close()
+
+
+def drawn_text_px(view) -> list[tuple[float, str]]:
+    """(pixel height of its font on screen, text) for every text item of the view's diagram: the font's pixel size
+    times the view's scale and the item's own."""
+    from PyQt6.QtWidgets import QGraphicsSimpleTextItem, QGraphicsTextItem
+
+    found = []
+    for item in view.scene().items():
+        if isinstance(item, QGraphicsSimpleTextItem | QGraphicsTextItem) and item.isVisible():
+            text = item.text() if isinstance(item, QGraphicsSimpleTextItem) else item.toPlainText()
+            if text.strip():
+                scale = view.transform().m22() * item.sceneTransform().m22()
+                found.append((item.font().pixelSize() * scale, text))
+    return found
+
+
+@pytest.mark.parametrize("lecture", [False, True], ids=["normal", "lecture"])
+def test_the_cell_diagrams_text_is_11_px_or_more_at_1024x768_and_whole_in_lecture_mode(qtbot, lecture):
+    from lstm_viz.gui.panels.cell import SCENE_H, SCENE_W
+    from lstm_viz.gui.state import Selection
+
+    window = MainWindow(SINE, remember_view=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.worker.start(until_step=5)
+    qtbot.waitUntil(lambda: window.last_snapshot is not None and window.last_snapshot.step >= 5, timeout=TIMEOUT_MS)
+    window.set_lecture_mode(lecture)
+    window.docks["Cell"].raise_()  # normal mode: the tab beside States
+    window.select(Selection(0, 0, 3, 12))
+    panel = window.panels["Cell"]
+    try:
+        for width, height in SCREENS if lecture else SCREENS[:1]:
+            window.showNormal()
+            take_size(qtbot, window, width, height)
+            assert window.docks["Cell"].isVisible() and panel.view.isVisible()
+            sizes = drawn_text_px(panel.view)
+            assert len(sizes) > 20 and min(sizes)[0] >= 11, (width, height, min(sizes))  # titles, numbers, labels
+            if lecture:  # the whole diagram on the screen, no part scrolled away
+                shown = panel.view.mapFromScene(panel.view.sceneRect()).boundingRect()
+                assert panel.view.viewport().rect().adjusted(-1, -1, 1, 1).contains(shown), (width, height, shown)
+                assert shown.width() >= SCENE_W * 11 / 22 and shown.height() >= SCENE_H * 11 / 22
+            assert panel.values["timestep"] == 12 and "unit 3, t = 12" in panel.heading.text()
     finally:
         window.set_lecture_mode(False)
         window.close()

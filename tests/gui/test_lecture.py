@@ -90,7 +90,9 @@ def test_the_lecture_toolbar_runs_and_sets_what_the_controls_do(qtbot):
 
 def test_the_panels_in_lecture_mode_are_the_chosen_ones(qtbot):
     window = open_window(qtbot)
+    assert window.lecture_panels == ("Gates", "Training", "Task view", "Cell")  # the default: the Cell among them
     window.lecture_panel_actions["Gates"].trigger()  # View > Panels in lecture mode: Gates off
+    window.lecture_panel_actions["Cell"].trigger()  # and the Cell
     window.lecture_panel_actions["States"].trigger()  # States on
     window.lecture_panel_actions["Gradients through time"].trigger()  # and Gradients
     window.set_lecture_mode(True)

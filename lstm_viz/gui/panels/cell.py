@@ -32,10 +32,16 @@ from lstm_viz.gui.state import Selection
 
 BACKGROUND = "#000000"
 BOX_PEN, WIRE_PEN = QtGui.QColor("#B0B0B0"), QtGui.QColor("#8A8A8A")
-TITLE_PX, NUMBER_PX = 21, 27  # scene units; the view scales the whole diagram to fit the panel
-BOX_W, BOX_H = 120, 96
-SCENE_W, SCENE_H = 920, 620
-NARROW = 1.5  # a panel less than this many times as wide as tall puts the equations under the diagram
+# Scene units. The view scales the diagram to fit its share of the panel, but never so far that text (TITLE_PX, the
+# smallest in the scene) is drawn smaller than MIN_TEXT_PX on screen: a smaller panel scrolls the diagram (drag it).
+TITLE_PX, NUMBER_PX = 22, 26
+MIN_TEXT_PX = 11.5
+COMFORTABLE_SCALE = 0.7  # TITLE_PX drawn at 15.4 px: the diagram grows no further while the equations want room
+DIAGRAM_SHARE = 0.75  # of the panel's width or height, at most; the equations keep the rest
+MIN_EQUATIONS_W = 320  # the equations beside the diagram need this width; otherwise they go under it
+BOX_W, BOX_H = 124, 84
+SCENE_W, SCENE_H = 826, 340
+LEFT_X, CELL_Y, GATE_Y, BUS_Y = 64, 45, 262, 326  # the inputs' column, the cell line, the gates' row, the bus
 LSTM_GATES = (
     ("input_gate", "i", "σ"),
     ("forget_gate", "f", "σ"),
@@ -47,7 +53,7 @@ WAITING = "waiting for the first probe of the model…"
 
 def number(value: float) -> str:
     """A value as the panel shows it: 2 decimals from 0.1 to 1000, 3 from 0.01, else 3 significant digits in
-    e-notation; a real minus sign."""
+    e-notation with a bare exponent (3.40e−5, 1.20e3: short enough for a box); a real minus sign."""
     if not math.isfinite(value):
         text = str(value)
     elif value == 0 or 0.1 <= abs(value) < 1000:
@@ -55,7 +61,8 @@ def number(value: float) -> str:
     elif 0.01 <= abs(value) < 0.1:
         text = f"{value:.3f}"
     else:
-        text = f"{value:.2e}"
+        mantissa, exponent = f"{value:.2e}".split("e")
+        text = f"{mantissa}e{int(exponent)}"
     return text.replace("-", "−")
 
 
@@ -160,7 +167,7 @@ class Box:
         self.scale = scale
         self.bar_back = self.bar = None
         if scale:
-            track = QtCore.QRectF(x + 10, y + BOX_H - 24, BOX_W - 20, 14)
+            track = QtCore.QRectF(x + 10, y + BOX_H - 20, BOX_W - 20, 12)
             self.bar_back = scene.addRect(
                 track, QtGui.QPen(QtGui.QColor("#555555"), 1), QtGui.QBrush(QtGui.QColor("#2a2a2a"))
             )
@@ -177,8 +184,13 @@ class Box:
         self.title.setPos(self.rect.center().x() - self.title.boundingRect().width() / 2, self.rect.y() - 2)
 
     def _place_number(self) -> None:
+        """Centred over the bar; a long number (−3.00e−3) in a smaller font, down to TITLE_PX, to stay in the box."""
+        self.number.setFont(_font(NUMBER_PX, bold=True))
+        width = self.number.boundingRect().width()
+        if width > BOX_W - 4:
+            self.number.setFont(_font(max(TITLE_PX, math.floor(NUMBER_PX * (BOX_W - 4) / width)), bold=True))
         size = self.number.boundingRect()
-        bottom = self.rect.bottom() - (28 if self.scale else 10)
+        bottom = self.rect.bottom() - (22 if self.scale else 8)
         self.number.setPos(self.rect.center().x() - size.width() / 2, bottom - size.height())
 
     def show(self, value: float | None) -> None:
@@ -253,7 +265,11 @@ def sub(name: str, index: str) -> str:
 
 
 class Diagram:
-    """One cell type's picture: a scene built once; show(values, before) updates its numbers in place."""
+    """One cell type's picture: a scene built once; show(values, before) updates its numbers in place.
+
+    The layout (scene units): the inputs in a column on the left (c_{t−1} or h_{t−1} on the cell line at the top,
+    x_t level with the gates), the gates in a row with the bus that feeds them under it, the products and sums
+    above them, the outputs in a column on the right."""
 
     def __init__(self) -> None:
         self.scene = QtWidgets.QGraphicsScene(0, 0, SCENE_W, SCENE_H)
@@ -261,17 +277,21 @@ class Diagram:
         self.boxes: dict[str, Box] = {}
         self.operations: dict[str, Operation] = {}
 
-    def inputs(self, bus_right: float) -> None:
-        """h_{t−1} and x_t at the bottom left, joined on a bus that feeds every gate."""
-        self.boxes["hidden_prev"] = Box(self.scene, (70, 470), sub("h", "t−1"))
-        self.boxes["input"] = Box(self.scene, (70, 570), sub("x", "t"))
-        wire(self.scene, [(130, 470), (bus_right, 470)], arrow=False)
-        wire(self.scene, [(130, 570), (160, 570), (160, 470)], arrow=False)
+    def inputs(self, bus_right: float, hidden_y: float) -> None:
+        """h_{t−1} (at `hidden_y`) and x_t (level with the gates) on the left, joined on a bus under the gates."""
+        self.boxes["hidden_prev"] = Box(self.scene, (LEFT_X, hidden_y), sub("h", "t−1"))
+        self.boxes["input"] = Box(self.scene, (LEFT_X, GATE_Y), sub("x", "t"))
+        riser = LEFT_X + BOX_W / 2 + 14
+        if hidden_y == CELL_Y:  # on the cell line (GRU): down from its bottom, past x_t
+            wire(self.scene, [(LEFT_X, CELL_Y + BOX_H / 2), (LEFT_X, 150), (riser, 150), (riser, BUS_Y)], arrow=False)
+        else:
+            wire(self.scene, [(LEFT_X + BOX_W / 2, hidden_y), (riser, hidden_y), (riser, BUS_Y)], arrow=False)
+        wire(self.scene, [(LEFT_X, GATE_Y + BOX_H / 2), (LEFT_X, BUS_Y), (bus_right, BUS_Y)], arrow=False)
 
     def gate(self, name: str, centre_x: float, title: str, scale: str) -> None:
         """A gate box over the bus, fed from it."""
-        self.boxes[name] = Box(self.scene, (centre_x, 330), title, scale)
-        wire(self.scene, [(centre_x, 470), (centre_x, 330 + BOX_H / 2)])
+        self.boxes[name] = Box(self.scene, (centre_x, GATE_Y), title, scale)
+        wire(self.scene, [(centre_x, BUS_Y), (centre_x, GATE_Y + BOX_H / 2)])
 
     def show(self, values: dict[str, float] | None, before: str) -> None:
         """Numbers in every box (– without values); `before` names the previous step ('t−1' or 't+1')."""
@@ -284,34 +304,41 @@ class Diagram:
                 box.show(None if values is None else values[name])
 
 
+OUT_X = SCENE_W - 4 - BOX_W / 2  # the outputs' column
+GATE_XS = (212, 344, 476, 626)  # the gates' columns, left to right
+
+
 class LstmDiagram(Diagram):
     def __init__(self) -> None:
         super().__init__()
-        scene, top = self.scene, 80
-        self.boxes["cell_prev"] = Box(scene, (70, top), sub("c", "t−1"))
-        self.boxes["cell"] = Box(scene, (850, top), sub("c", "t"))
-        self.boxes["hidden"] = Box(scene, (850, 250), sub("h", "t"))
-        self.inputs(bus_right=700)
-        gates = (("forget_gate", 240, "forget", "f", "σ"), ("input_gate", 370, "input", "i", "σ"),
-                 ("cell_candidate", 500, "cand.", "g", "tanh"), ("output_gate", 700, "output", "o", "σ"))  # fmt: skip
+        scene, top = self.scene, CELL_Y
+        f_x, i_x, g_x, o_x = GATE_XS
+        add_x, product_y, hidden_y = (i_x + g_x) / 2, 140, 182
+        self.boxes["cell_prev"] = Box(scene, (LEFT_X, top), sub("c", "t−1"))
+        self.boxes["cell"] = Box(scene, (OUT_X, top), sub("c", "t"))
+        self.boxes["hidden"] = Box(scene, (OUT_X, hidden_y), sub("h", "t"))
+        self.inputs(bus_right=o_x, hidden_y=165)
+        gates = (("forget_gate", f_x, "forget", "f", "σ"), ("input_gate", i_x, "input", "i", "σ"),
+                 ("cell_candidate", g_x, "cand.", "g", "tanh"), ("output_gate", o_x, "output", "o", "σ"))  # fmt: skip
         for name, x, word, letter, function in gates:
             self.gate(name, x, f"{word} {sub(letter, 't')}", "sigmoid" if function == "σ" else "tanh")
-        self.operations["forget"] = Operation(scene, (240, top), "×", label_at=(250, top + 20))
-        self.operations["add"] = Operation(scene, (435, top), "+")
-        self.operations["input"] = Operation(scene, (435, 190), "×", label_at=(447, 150))
-        self.operations["tanh"] = Operation(scene, (700, 160), "tanh")
-        self.operations["output"] = Operation(scene, (700, 250), "×")
-        wire(scene, [(130, top), (218, top)])
-        wire(scene, [(262, top), (413, top)])
-        wire(scene, [(457, top), (790, top)])
-        wire(scene, [(240, 330 - BOX_H / 2), (240, top + 22)])
-        wire(scene, [(370, 330 - BOX_H / 2), (370, 190), (413, 190)])
-        wire(scene, [(500, 330 - BOX_H / 2), (500, 190), (457, 190)])
-        wire(scene, [(435, 168), (435, top + 22)])
-        wire(scene, [(700, top), (700, 130)])
-        wire(scene, [(700, 190), (700, 228)])
-        wire(scene, [(700, 330 - BOX_H / 2), (700, 272)])
-        wire(scene, [(722, 250), (790, 250)])
+        self.operations["forget"] = Operation(scene, (f_x, top), "×", label_at=(f_x + 6, top + 26))
+        self.operations["add"] = Operation(scene, (add_x, top), "+")
+        self.operations["input"] = Operation(scene, (add_x, product_y), "×", label_at=(add_x + 28, top + 26))
+        self.operations["tanh"] = Operation(scene, (o_x, 112), "tanh")
+        self.operations["output"] = Operation(scene, (o_x, hidden_y), "×")
+        right_of_box = LEFT_X + BOX_W / 2
+        wire(scene, [(right_of_box, top), (f_x - 22, top)])
+        wire(scene, [(f_x + 22, top), (add_x - 22, top)])
+        wire(scene, [(add_x + 22, top), (OUT_X - BOX_W / 2, top)])
+        wire(scene, [(f_x, GATE_Y - BOX_H / 2), (f_x, top + 22)])
+        wire(scene, [(i_x, GATE_Y - BOX_H / 2), (i_x, product_y), (add_x - 22, product_y)])
+        wire(scene, [(g_x, GATE_Y - BOX_H / 2), (g_x, product_y), (add_x + 22, product_y)])
+        wire(scene, [(add_x, product_y - 22), (add_x, top + 22)])
+        wire(scene, [(o_x, top), (o_x, 112 - 30)])
+        wire(scene, [(o_x, 112 + 30), (o_x, hidden_y - 22)])
+        wire(scene, [(o_x, GATE_Y - BOX_H / 2), (o_x, hidden_y + 22)])
+        wire(scene, [(o_x + 22, hidden_y), (OUT_X - BOX_W / 2, hidden_y)])
 
     def show(self, values: dict[str, float] | None, before: str) -> None:
         super().show(values, before)
@@ -325,25 +352,27 @@ class LstmDiagram(Diagram):
 class GruDiagram(Diagram):
     def __init__(self) -> None:
         super().__init__()
-        scene, top = self.scene, 80
-        self.boxes["hidden"] = Box(scene, (850, top), sub("h", "t"))
-        self.inputs(bus_right=560)
-        self.gate("update_gate", 240, f"update {sub('z', 't')}", "sigmoid")
-        self.gate("reset_gate", 400, f"reset {sub('r', 't')}", "sigmoid")
-        self.gate("candidate", 560, f"cand. {sub('n', 't')}", "tanh")
-        self.operations["keep"] = Operation(scene, (240, top), "×", label_at=(252, top + 20))
-        self.operations["add"] = Operation(scene, (560, top), "+")
-        self.operations["one_minus"] = Operation(scene, (400, 200), "1−")
-        self.operations["take"] = Operation(scene, (560, 200), "×", label_at=(590, 150))
-        wire(scene, [(100, 470 - BOX_H / 2 - 2), (100, 180), (140, 180), (140, top), (218, top)])  # h_{t−1} on top
-        wire(scene, [(262, top), (538, top)])
-        wire(scene, [(582, top), (790, top)])
-        wire(scene, [(240, 330 - BOX_H / 2), (240, top + 22)])
-        wire(scene, [(240, 240), (320, 240), (320, 200), (370, 200)])  # z to 1 − z
-        wire(scene, [(430, 200), (538, 200)])
-        wire(scene, [(560, 330 - BOX_H / 2), (560, 222)])
-        wire(scene, [(560, 178), (560, top + 22)])
-        wire(scene, [(400 + BOX_W / 2, 330), (560 - BOX_W / 2, 330)])  # r gates n's recurrent term
+        scene, top = self.scene, CELL_Y
+        z_x, r_x, n_x = GATE_XS[:3]
+        product_y = 182
+        self.boxes["hidden"] = Box(scene, (OUT_X, top), sub("h", "t"))
+        self.inputs(bus_right=n_x, hidden_y=top)  # h_{t−1} on the memory line
+        self.gate("update_gate", z_x, f"update {sub('z', 't')}", "sigmoid")
+        self.gate("reset_gate", r_x, f"reset {sub('r', 't')}", "sigmoid")
+        self.gate("candidate", n_x, f"cand. {sub('n', 't')}", "tanh")
+        self.operations["keep"] = Operation(scene, (z_x, top), "×", label_at=(z_x + 6, top + 26))
+        self.operations["add"] = Operation(scene, (n_x, top), "+")
+        self.operations["one_minus"] = Operation(scene, (r_x, 140), "1−")
+        self.operations["take"] = Operation(scene, (n_x, product_y), "×", label_at=(n_x + 10, 86))
+        wire(scene, [(LEFT_X + BOX_W / 2, top), (z_x - 22, top)])
+        wire(scene, [(z_x + 22, top), (n_x - 22, top)])
+        wire(scene, [(n_x + 22, top), (OUT_X - BOX_W / 2, top)])
+        wire(scene, [(z_x, GATE_Y - BOX_H / 2), (z_x, top + 22)])
+        wire(scene, [(z_x, 140), (r_x - 30, 140)])  # z to 1 − z
+        wire(scene, [(r_x + 30, 140), (n_x - 40, 140), (n_x - 40, product_y), (n_x - 22, product_y)])
+        wire(scene, [(n_x, GATE_Y - BOX_H / 2), (n_x, product_y + 22)])
+        wire(scene, [(n_x, product_y - 22), (n_x, top + 22)])
+        wire(scene, [(r_x + BOX_W / 2, GATE_Y), (n_x - BOX_W / 2, GATE_Y)])  # r gates n's recurrent term
 
     def show(self, values: dict[str, float] | None, before: str) -> None:
         super().show(values, before)
@@ -357,14 +386,16 @@ class RnnDiagram(Diagram):
     def __init__(self) -> None:
         super().__init__()
         scene = self.scene
-        self.boxes["hidden"] = Box(scene, (850, 200), sub("h", "t"))
-        self.inputs(bus_right=460)
-        self.operations["nonlinearity"] = Operation(scene, (460, 300), "tanh")
-        wire(scene, [(460, 470), (460, 330)])
-        wire(scene, [(460, 270), (460, 200), (790, 200)])
+        middle_x, out_y, function_y = GATE_XS[1], 110, 200
+        self.boxes["hidden"] = Box(scene, (OUT_X, out_y), sub("h", "t"))
+        self.inputs(bus_right=middle_x, hidden_y=165)
+        self.operations["nonlinearity"] = Operation(scene, (middle_x, function_y), "tanh")
+        wire(scene, [(middle_x, BUS_Y), (middle_x, function_y + 30)])
+        wire(scene, [(middle_x, function_y - 30), (middle_x, out_y), (OUT_X - BOX_W / 2, out_y)])
         self.note = scene.addText("", _font(TITLE_PX))
         self.note.setDefaultTextColor(QtGui.QColor(GREY))
-        self.note.setPos(200, 30)
+        self.note.setTextWidth(SCENE_W - 20)
+        self.note.setPos(10, 0)
         self.set_nonlinearity("tanh")
 
     def set_nonlinearity(self, name: str) -> None:
@@ -379,28 +410,48 @@ DIAGRAMS = {"lstm": LstmDiagram, "gru": GruDiagram, "rnn": RnnDiagram}
 
 
 class DiagramView(QtWidgets.QGraphicsView):
-    """Shows a diagram's scene scaled to fit, whatever the panel's size."""
+    """Shows a diagram's scene scaled to fit, but never with text smaller than MIN_TEXT_PX: below that the diagram
+    keeps its scale and scrolls (drag it, or the scroll bars)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.setRenderHints(QtGui.QPainter.RenderHint.Antialiasing | QtGui.QPainter.RenderHint.TextAntialiasing)
-        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self.setBackgroundBrush(QtGui.QColor(BACKGROUND))
-        self.setMinimumSize(160, 110)
+        self.setDragMode(QtWidgets.QGraphicsView.DragMode.ScrollHandDrag)
+        self.setMinimumSize(160, 80)
 
     def setScene(self, scene) -> None:  # noqa: N802 (Qt's name)
         super().setScene(scene)
         self.fit()
 
     def fit(self) -> None:
-        if self.scene() is not None:
-            self.fitInView(self.scene().sceneRect(), QtCore.Qt.AspectRatioMode.KeepAspectRatio)
+        if self.scene() is None:
+            return
+        rect = self.scene().sceneRect()
+        scale = max(min(self.width() / rect.width(), self.height() / rect.height()), MIN_TEXT_PX / TITLE_PX)
+        self.setTransform(QtGui.QTransform.fromScale(scale, scale))
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
         self.fit()
+
+
+def split_for(width: float, height: float) -> tuple[bool, float]:
+    """Where the equations go in a width x height panel, and the diagram's share of the panel: (below, pixels).
+
+    The diagram takes what brings it to its largest scale up to COMFORTABLE_SCALE, but at most DIAGRAM_SHARE of
+    the panel; the equations go beside it if that leaves them MIN_EQUATIONS_W and gives the diagram at least the
+    scale it has with them below, else under it."""
+    below = min(width / SCENE_W, DIAGRAM_SHARE * height / SCENE_H, COMFORTABLE_SCALE)
+    beside = min(DIAGRAM_SHARE * width / SCENE_W, height / SCENE_H, COMFORTABLE_SCALE)
+    scale_below, scale_beside = max(below, MIN_TEXT_PX / TITLE_PX), max(beside, MIN_TEXT_PX / TITLE_PX)
+    if beside > below and width - SCENE_W * scale_beside >= MIN_EQUATIONS_W:
+        return False, math.ceil(SCENE_W * scale_beside)
+    scroll_bar = 0 if SCENE_W * scale_below <= width else QtWidgets.QApplication.style().pixelMetric(
+        QtWidgets.QStyle.PixelMetric.PM_ScrollBarExtent
+    )  # fmt: skip
+    return True, min(math.ceil(SCENE_H * scale_below) + scroll_bar, DIAGRAM_SHARE * height)
 
 
 # ---- the equations ---------------------------------------------------------------------------------------
@@ -509,10 +560,10 @@ class CellPanel(TracePanel):
         self.text_area.setWidget(text)
         self.text_area.setWidgetResizable(True)
         self.text_area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        self.split = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.Direction.LeftToRight)
+        self.split = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.Direction.TopToBottom)
         self.split.setContentsMargins(0, 0, 0, 0)
-        self.split.addWidget(self.view, stretch=5)
-        self.split.addWidget(self.text_area, stretch=3)
+        self.split.addWidget(self.view)
+        self.split.addWidget(self.text_area)
         self.box.addLayout(self.split, stretch=1)
         self.values: dict[str, float] = {}
         self.kind = "lstm"
@@ -523,11 +574,14 @@ class CellPanel(TracePanel):
         self.diagrams[cell].show(None, "t−1")
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """The equations under the diagram or beside it, and the diagram's share of the panel (split_for)."""
         super().resizeEvent(event)
-        narrow = self.width() < NARROW * self.height()
-        self.split.setDirection(
-            QtWidgets.QBoxLayout.Direction.TopToBottom if narrow else QtWidgets.QBoxLayout.Direction.LeftToRight
-        )
+        width, height = self.width(), self.height()
+        below, diagram = split_for(width, height)
+        Direction = QtWidgets.QBoxLayout.Direction  # noqa: N806 (Qt's enum)
+        self.split.setDirection(Direction.TopToBottom if below else Direction.LeftToRight)
+        self.split.setStretch(0, round(diagram))
+        self.split.setStretch(1, round((height if below else width) - diagram))
 
     def draw(self) -> None:
         trace = self.trace

@@ -131,6 +131,9 @@ class GatesPanel(TracePanel):
         there is room): the panel can always shrink back into two columns."""
         if self.columns == COLUMNS:
             super().fit_minimum_height()
+        # The layout grows to its least size while being filled (two columns after one, titles on two lines) and
+        # the view does not shrink it back until the view's own size changes: fit it to the view now.
+        self.graphics.ci.setGeometry(self.graphics.range)
 
     @property
     def saturation_shown(self) -> bool:

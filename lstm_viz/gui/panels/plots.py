@@ -467,6 +467,7 @@ class TitleLabel(pg.LabelItem):
         self.item.setTextWidth(-1)
         if self.item.boundingRect().width() > width > 0:
             self.item.setTextWidth(width)
+        self.item.update()  # its cached picture: a title moved by a new layout was sometimes not painted at all
         if self.plot is not None and not sip.isdeleted(self.plot.layout):  # not a plot being taken down
             self.plot.fit_title_row(self.item.boundingRect().height() if self.text else 0.0)
 

@@ -163,7 +163,8 @@ def _factor(value):
 
 def test_numbers_are_rounded_for_reading():
     assert number(0.96512) == "0.97" and number(-0.8) == "−0.80" and number(0.0123) == "0.012"
-    assert number(-1.5e-5) == "−1.50e−05" and number(0.0) == "0.00" and number(float("inf")) == "inf"
+    assert number(-1.5e-5) == "−1.50e−5" and number(0.0) == "0.00" and number(float("inf")) == "inf"
+    assert number(1234.5) == "1.23e3" and number(0.0099951) == "1.00e−2"  # a bare exponent, rounding as %.2e
 
 
 def test_the_diagram_shows_the_same_numbers_and_gate_bars(panel, trained):
