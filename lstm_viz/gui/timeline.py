@@ -1,6 +1,7 @@
 """The step scrubber under the panels, and the history it moves through.
 
-Timeline is the bar: a slider over the run's recorded steps, where it stands ("step 200 of 3400"),
+Timeline is the bar: a slider over the run's steps that stops at the recorded ones (a place on it is a
+step, not a record number: records are every step up to 100, then sparser), where it stands ("step 200 of 3400"),
 a Live button and Fork from here. History is what the window asks which step to draw: live (the
 newest step, from the worker, or the newest record of a run being followed) or the recorded step
 the user scrubbed to, read with Run.snapshot, the same Snapshot type the worker publishes, so the
@@ -33,7 +34,10 @@ FORK_TIP = (
     "Start a new run from the weights and settings recorded at the shown step, with a fresh optimizer state; "
     "the current run stays on disk. Change a setting first to ask 'what if…'."
 )
-SLIDER_TIP = "Recorded steps of this run: drag, or ←/→ for the previous/next record, Home/End for the first/last"
+SLIDER_TIP = (
+    "Recorded steps of this run, laid out by step (the records are denser early on): drag to the nearest record, "
+    "or ←/→ for the previous/next record, Home/End for the first/last"
+)
 
 
 class Timeline(QWidget):
@@ -56,7 +60,8 @@ class Timeline(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setToolTip(SLIDER_TIP)
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the window's shortcuts handle the keys
-        self.slider.valueChanged.connect(self._slider_moved)
+        self.slider.valueChanged.connect(self._slider_moved)  # its values are steps, not record numbers
+        self.slider.sliderReleased.connect(lambda: self._move_slider(self._record_of_shown()))  # onto the record
         self.position = QLabel()
         self.position.setMinimumWidth(self.position.fontMetrics().horizontalAdvance("step 1000000 of 1000000 · live"))
         self.position.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -97,18 +102,22 @@ class Timeline(QWidget):
 
     # ---- what the window tells it ----------------------------------------------------------
     def set_records(self, steps: np.ndarray, no_records: str = "no history recorded") -> None:
-        """The run's recorded steps now; the slider keeps standing at the shown step."""
+        """The run's recorded steps now; the slider keeps standing at the shown step. It spans the steps from the
+        first record to the last, so that a place on it is a step of the run however the records are spaced
+        (every step up to 100, then sparser): moved, it asks for the nearest record."""
         self.steps = np.asarray(steps, dtype=np.int64)
         self._no_records = no_records
         has_records = len(self.steps) > 0
         self.slider.setEnabled(has_records)
+        first, last = (int(self.steps[0]), int(self.steps[-1])) if has_records else (0, 0)
         self._setting = True
         try:
-            self.slider.setRange(0, max(len(self.steps) - 1, 0))
-            self.slider.setPageStep(max(1, len(self.steps) // 10))
-            self.slider.setValue(self._index_of_shown())
+            self.slider.setRange(first, last)
+            self.slider.setPageStep(max(1, (last - first) // 10))
+            self.slider.setSingleStep(max(1, (last - first) // max(len(self.steps) - 1, 1)))  # the mean spacing
         finally:
             self._setting = False
+        self._move_slider(self._record_of_shown())
         if not has_records:
             self.position.setText(no_records)
         self.fork_button.setEnabled(has_records and not self.live)
@@ -116,7 +125,7 @@ class Timeline(QWidget):
     def show_live(self, newest: int | None, following: str = "live") -> None:
         """The newest step is shown (`newest`, None before the first) and followed."""
         self.live, self.shown = True, None
-        self._move_slider(len(self.steps) - 1)
+        self._move_slider(self._record_of_shown())
         self.live_button.setChecked(True)
         self.fork_button.setEnabled(False)
         if not len(self.steps):
@@ -127,7 +136,7 @@ class Timeline(QWidget):
     def show_step(self, step: int, newest: int, note: str = "") -> None:
         """The recorded `step` is shown, of a run now at `newest`; `note` says more about it ("unreadable")."""
         self.live, self.shown, self._note = False, int(step), note
-        self._move_slider(self._index_of_shown())
+        self._move_slider(self._record_of_shown())
         self.live_button.setChecked(False)
         self.fork_button.setEnabled(not note)
         self.set_newest(newest)
@@ -155,9 +164,11 @@ class Timeline(QWidget):
         if len(self.steps):
             self.step_requested.emit(int(self.steps[0]))
 
-    def _slider_moved(self, index: int) -> None:
-        if not self._setting and 0 <= index < len(self.steps):
-            self.step_requested.emit(int(self.steps[index]))
+    def _slider_moved(self, step: int) -> None:
+        if not self._setting and len(self.steps):
+            index = int(np.searchsorted(self.steps, step))  # the records either side of `step`: the nearer one
+            either_side = self.steps[max(index - 1, 0) : index + 1]  # (1 or 2,)
+            self.step_requested.emit(int(either_side[np.abs(either_side - step).argmin()]))
 
     def _live_clicked(self) -> None:
         self.live_button.setChecked(self.live)  # it shows the state; the window decides
@@ -169,10 +180,16 @@ class Timeline(QWidget):
             return max(len(self.steps) - 1, 0)
         return max(int(np.searchsorted(self.steps, self.shown, side="right")) - 1, 0)
 
-    def _move_slider(self, index: int) -> None:
+    def _record_of_shown(self) -> int:
+        """The step of the record shown (the nearest at or before the shown step), the last when live; 0 if none."""
+        return int(self.steps[self._index_of_shown()]) if len(self.steps) else 0
+
+    def _move_slider(self, step: int) -> None:
+        if self.slider.isSliderDown():
+            return  # not under the user's hand: it goes onto the record when released
         self._setting = True
         try:
-            self.slider.setValue(max(index, 0))
+            self.slider.setValue(step)
         finally:
             self._setting = False
 

@@ -17,6 +17,7 @@ import pyqtgraph as pg
 import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtTest import QTest
+from PyQt6.QtWidgets import QStyle
 
 from lstm_viz.core.config import RunConfig
 from lstm_viz.core.history import HISTORY_DIR, open_run, record_name
@@ -107,21 +108,46 @@ def test_timeline_asks_for_the_record_before_after_first_and_live(qtbot):
     qtbot.addWidget(timeline)
     timeline.set_records(np.array([1, 2, 3, 50, 100]))
     timeline.show_live(120)
-    assert timeline.position.text() == "step 120 · live" and timeline.slider.value() == 4
+    assert timeline.position.text() == "step 120 · live" and timeline.slider.value() == 100
     assert not timeline.fork_button.isEnabled()  # only a recorded step can be forked
     asked = []
     timeline.step_requested.connect(asked.append)
     timeline.live_requested.connect(lambda: asked.append("live"))
     timeline.move_by(-1)  # from live: the newest record
     timeline.show_step(50, 120)
-    assert timeline.position.text() == "step 50 of 120" and timeline.slider.value() == 3
+    assert timeline.position.text() == "step 50 of 120" and timeline.slider.value() == 50
     assert timeline.fork_button.isEnabled() and not timeline.live_button.isChecked()
     timeline.move_by(-1)
     timeline.move_by(1)
     timeline.first()
-    timeline.slider.setValue(1)  # as a drag does
+    timeline.slider.setValue(26)  # as a drag does: the nearest record, 3 (not 50)
+    timeline.slider.setValue(27)  # 50
     timeline.live_button.click()
-    assert asked == [100, 3, 100, 1, 2, "live"]
+    assert asked == [100, 3, 100, 1, 3, 50, "live"]
+
+
+def test_the_slider_is_laid_out_by_step_however_thinned_the_records_are(qtbot):
+    """Records every step up to 100, then every 128th to 4096: the bar's middle is the run's middle step, not its
+    middle record (step 110 of 4096 sat there when the slider counted records)."""
+    timeline = Timeline()
+    qtbot.addWidget(timeline)
+    timeline.resize(1000, 40)
+    steps = np.concatenate([np.arange(1, 101), np.arange(128, 4097, 128)])  # (132,)
+    timeline.set_records(steps)
+    timeline.show_step(2048, 4096)
+    slider = timeline.slider
+    assert (slider.minimum(), slider.value(), slider.maximum()) == (1, 2048, 4096)
+    place = QStyle.sliderPositionFromValue(slider.minimum(), slider.maximum(), slider.value(), 1000)
+    assert abs(place - 500) <= 1  # halfway along the bar
+    asked = []
+    timeline.step_requested.connect(asked.append)
+    for step in (1000, 1030, 50, 3, 4096, 4000):  # dragged to each: the nearest record
+        slider.setValue(step)
+    assert asked == [1024, 1024, 50, 3, 4096, 3968]
+    assert slider.pageStep() == 409 and slider.singleStep() == 4095 // 131  # the mean spacing of the records
+    timeline.show_step(100, 4096)
+    timeline.set_records(np.append(steps, 8192))  # the run goes on: the bar stretches, and stays at the shown step
+    assert (slider.maximum(), slider.value()) == (8192, 100)
 
 
 def test_timeline_without_records_is_disabled_and_says_why(qtbot):
@@ -180,9 +206,9 @@ def test_dragging_draws_only_the_latest_step_asked_for(qtbot, recording_window):
     window = recording_window
     drawn = []
     window.drawn.connect(lambda: drawn.append(window.history.shown))
-    for index in range(len(window.timeline.steps)):  # a fast drag: many positions before the next frame
-        window.timeline.slider.setValue(index)
-    window.timeline.slider.setValue(5)
+    for step in window.timeline.steps:  # a fast drag: many positions before the next frame
+        window.timeline.slider.setValue(int(step))
+    window.timeline.slider.setValue(int(window.timeline.steps[5]))
     wait_shown(qtbot, window, int(window.timeline.steps[5]))
     qtbot.wait(200)
     assert drawn == [int(window.timeline.steps[5])]
@@ -195,7 +221,7 @@ def test_live_window_follows_the_newest_step_and_lists_new_records(qtbot, record
     qtbot.waitUntil(lambda: window.last_snapshot.step == 60 and 60 in window.timeline.steps, timeout=TIMEOUT_MS)
     qtbot.wait(100)
     assert window.history.live and window.shown_snapshot is window.last_snapshot
-    assert len(window.timeline.steps) > before and window.timeline.slider.value() == len(window.timeline.steps) - 1
+    assert len(window.timeline.steps) > before and window.timeline.slider.value() == window.timeline.steps[-1]
     assert window.timeline.position.text() == "step 60 · live"
 
 
