@@ -14,11 +14,11 @@ import sys
 import time
 from collections import deque
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence, QPainter, QShortcut
-from PyQt6.QtSvg import QSvgGenerator
 from PyQt6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -36,8 +36,6 @@ from lstm_viz.core.config import ConfigError, RunConfig
 from lstm_viz.core.history import Run, open_run, whole_run_metrics
 from lstm_viz.core.runs import INTEGER_COLUMNS, atomic_write_text
 from lstm_viz.core.snapshot import Snapshot
-from lstm_viz.gui.compare.dialog import CompareDialog
-from lstm_viz.gui.compare.window import CompareWindow, live_compare_window
 from lstm_viz.gui.controls import ControlsPanel
 from lstm_viz.gui.dock_title import DockTitleBar, HelpPopup
 from lstm_viz.gui.help import equations_html, panel_help
@@ -58,6 +56,10 @@ from lstm_viz.gui.speed import speed_text
 from lstm_viz.gui.state import Selection
 from lstm_viz.gui.timeline import History, Timeline
 from lstm_viz.gui.worker import NOTICE_MARK, TrainingWorker, is_notice, is_warning
+
+if TYPE_CHECKING:  # imported when first used: not needed for the first frame (startup_s)
+    from lstm_viz.gui.compare.dialog import CompareDialog
+    from lstm_viz.gui.compare.window import CompareWindow
 
 FRAME_INTERVAL_MS = 30  # ≤33 frames/s, so ~30 even when a tick comes late; drawn only when a new snapshot arrived
 DRAW_SHARE = 0.9  # drawing and painting take at most this share of the GUI thread's time (costly frames are spaced out)
@@ -910,6 +912,8 @@ class MainWindow(QMainWindow):
     def open_compare_dialog(self) -> CompareDialog:
         """Run > Compare… (and Compare… beside the preset): pick a setting and its values; OK trains the variants
         of the current settings side by side in a window of their own."""
+        from lstm_viz.gui.compare.dialog import CompareDialog
+
         dialog = CompareDialog(self.controls.config, self)
         dialog.accepted.connect(lambda: self.start_comparison(dialog.comparison))
         self.compare_dialog = dialog
@@ -919,6 +923,8 @@ class MainWindow(QMainWindow):
     def start_comparison(self, comparison) -> CompareWindow:
         """`comparison` training in a window of its own, recorded as this window's runs are; this run pauses (the
         two would share the processor), Start here goes on with it."""
+        from lstm_viz.gui.compare.window import live_compare_window
+
         paused = self._want_running
         if paused:
             self.start_pause()
@@ -1123,6 +1129,8 @@ def open_viewer(run: Run, step: int | None = None, remember_view: bool = True) -
 
 def _save_svg(widget: QWidget, path: str) -> bool:
     """Render `widget` into an SVG file (pyqtgraph's SVG exporter fails with this Qt: pyqtgraph#3485)."""
+    from PyQt6.QtSvg import QSvgGenerator
+
     generator = QSvgGenerator()
     generator.setFileName(path)
     generator.setSize(widget.size())
