@@ -80,7 +80,7 @@ def test_the_controls_show_only_what_describes_the_recorded_module(viewer, tmp_p
     assert shown == ["Cell", "Hidden units", "Layers", "Sequence length"]
 
 
-def test_a_relu_rnn_is_written_with_relu_in_the_cell_panel_and_help_equations(viewer, tmp_path):
+def test_a_relu_rnn_is_written_with_relu_in_the_cell_panel_and_help_equations(qtbot, viewer, tmp_path):
     torch.manual_seed(0)
     module = nn.RNN(2, 4, nonlinearity="relu")
     with lstm_viz.Recorder(module, torch.randn(LENGTH, 2), out=tmp_path / "run", every_steps=1) as recorder:
@@ -90,5 +90,7 @@ def test_a_relu_rnn_is_written_with_relu_in_the_cell_panel_and_help_equations(vi
     window.show_equations()
     equations = window.equations.text()
     assert "nn.RNN, relu" in equations and "h<sub>t</sub> = relu(" in equations and "tanh" not in equations
-    assert window.panels["Cell"].forward.text().startswith("<b>h<sub>t</sub></b> = relu(")
+    window.docks["Cell"].raise_()  # its tab on screen: a panel behind another tab draws when shown
+    cell = window.panels["Cell"]
+    qtbot.waitUntil(lambda: cell.forward.text().startswith("<b>h<sub>t</sub></b> = relu("))
     window.equations.close()
