@@ -230,9 +230,12 @@ def test_a_million_steps_draw_as_a_bounded_envelope_that_keeps_a_single_spike(pa
     assert np.nanmax(losses[losses < 2]) <= math.log10(0.6)
 
 
-def test_zooming_into_older_steps_shows_the_exact_rows_of_metrics_csv(panel, tmp_path):
+def test_zooming_into_older_steps_shows_the_exact_rows_of_metrics_csv(panel, tmp_path, monkeypatch):
     from lstm_viz.core.curves import MetricsLog
     from lstm_viz.core.runs import read_metrics
+    from lstm_viz.gui.panels import training
+
+    monkeypatch.setattr(training, "DETAIL_STEPS", 100)  # 300 steps in view: the envelope; 100 or fewer: the rows
 
     trainer = Trainer(RunConfig(task="sine", hidden=4, seq_len=8, batch=2, clip="norm:0.5"))
     trainer.metrics = MetricsLog(trainer.metrics.columns, keep=64, buckets=8)  # 300 steps: a long run
@@ -250,6 +253,7 @@ def test_zooming_into_older_steps_shows_the_exact_rows_of_metrics_csv(panel, tmp
     shown = (steps >= 40) & (steps <= 70)
     in_file = (written["step"] >= 40) & (written["step"] <= 70)
     np.testing.assert_array_equal(steps[shown], written["step"][in_file])
+    np.testing.assert_array_equal(steps[shown], np.arange(40, 71))  # every row (all reach metrics.csv)
     np.testing.assert_allclose(10 ** losses[shown], written["loss"][in_file], rtol=1e-12)
     grad = 10 ** panel.grad_curve.yData[shown]
     np.testing.assert_allclose(grad, written["grad_norm"][in_file], rtol=1e-12)
