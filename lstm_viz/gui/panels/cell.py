@@ -560,6 +560,7 @@ class CellPanel(TracePanel):
         self.text_area.setWidget(text)
         self.text_area.setWidgetResizable(True)
         self.text_area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.text_area.setMinimumHeight(40)  # two lines of equations, the rest scrolls: the panel fits a 2 x 2 grid
         self.split = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.Direction.TopToBottom)
         self.split.setContentsMargins(0, 0, 0, 0)
         self.split.addWidget(self.view)
