@@ -36,6 +36,7 @@ TARGETS = {
     "gui_fps_big": (">=", 10.0, "frames/s the app's timer draws, a new snapshot at every tick, names H=512"),
     "gui_fps": (">=", 30.0, "frames/s the app's timer draws, a new snapshot at every tick, training, H=128 T=200"),
     "gui_max_redraw_fps": (">=", 60.0, "1000 / wall ms of one full redraw + paint of every panel, training"),
+    "gui_max_redraw_fps_cpu": (None, None, "1000 / GUI-thread CPU ms of the same redraw (its cost, whatever the load)"),
     "gui_stall_p99_ms": ("<=", 50.0, "p99 lateness (wall) of a 10 ms QTimer while the app trains and draws"),
     "mpl_ratio": (">=", 20.0, "gates panel frames per CPU s, pyqtgraph / matplotlib Agg, H=128 T=200"),
     "startup_s": ("<=", 2.0, "wall s from starting python -m lstm_viz to its first drawn frame"),
