@@ -31,6 +31,8 @@ def view_words(snapshot: Snapshot) -> str:
         return f"prediction {view['prediction']:.3f} (target {view['target']:.3f})"
     numbers = [f"{key.replace('_', ' ')} {value:.3g}" for key, value in view.items()
                if isinstance(value, float) and key != "evaluated_at_step"]  # fmt: skip
+    if not numbers and snapshot.trace is not None:  # sine's view is curves only
+        numbers = [f"probe loss {snapshot.trace.loss:.4g}"]
     return " · ".join(numbers[:3])
 
 

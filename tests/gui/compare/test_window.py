@@ -196,3 +196,16 @@ def test_the_comparisons_widgets_and_plots_follow_the_font_scale(qtbot):
     finally:
         set_font_scale(1.0)
         window.close()
+
+
+def test_each_runs_words_say_something_for_every_task(qtbot):
+    setting, variants = parse_compare("hidden=4,8", RunConfig(task="sine", hidden=4, seq_len=12, batch=4, seed=2))
+    window = CompareWindow(
+        [v.label for v in variants], "sine: hidden", worker=CompareWorker(Comparison(setting, variants))
+    )
+    qtbot.addWidget(window)
+    window.worker.start(until_step=1)
+    qtbot.waitUntil(lambda: window.snapshots is not None and not window.snapshots[0].running, timeout=20000)
+    for label, snapshot in zip(window.labels, window.snapshots, strict=True):  # a sine's view has no numbers
+        assert f"{label}: probe loss {snapshot.trace.loss:.4g}" in window.task.words.text()
+    window.close()
