@@ -48,7 +48,7 @@ from lstm_viz.gui.lecture import (
     ViewSettings,
     step_scale,
 )
-from lstm_viz.gui.message_bar import ERROR_STYLE, NOTE_STYLE, NOTICE_STYLE, WARNING_STYLE, MessageBar
+from lstm_viz.gui.message_bar import ERROR_STYLE, NOTE_STYLE, NOTICE_STYLE, WARNING_STYLE, MessageBar, NoteBar
 from lstm_viz.gui.panels import CellPanel, GatesPanel, GradientsPanel, StatesPanel, TaskViewPanel, TrainingPanel
 from lstm_viz.gui.panels.base import TracePanel
 from lstm_viz.gui.panels.plots import font_scale, set_font_scale, unscaled_font
@@ -237,7 +237,7 @@ class MainWindow(QMainWindow):
         self.message_label = self.message_bar.label
         self.notice_timer = QTimer(self, singleShot=True, interval=NOTICE_MS)  # a notice goes; an error stays
         self.notice_timer.timeout.connect(self.message_bar.hide)
-        self.note_bar = MessageBar()
+        self.note_bar = NoteBar()
         self.note_bar.close_button.setToolTip("Hide this note")
         self.note_timer = QTimer(self, singleShot=True, interval=NOTE_MS)
         self.note_timer.timeout.connect(self.note_bar.hide)

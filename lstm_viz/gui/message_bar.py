@@ -3,7 +3,7 @@ and, in a bar of its own under the menus, a preset's "what to watch" note."""
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QEvent, Qt
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 STYLE = "#messages {{ background: {background}; border-top: 2px solid {line}; }} QLabel {{ color: {text}; }}"
@@ -38,3 +38,28 @@ class MessageBar(QWidget):
         self.setStyleSheet(style)
         self.label.setText(text)
         self.show()
+
+
+class NoteBar(MessageBar):
+    """A message bar in a layout (under the menus): a fixed height, that of its text wrapped at its width. With
+    its height for width instead, the window's least height would hold the text wrapped at the window's least
+    width: lecture mode's grid can be ~320 px wide, and the note's ten lines there pushed the window 67 px past
+    a 1024x768 screen."""
+
+    def fit_height(self) -> None:
+        height = self.layout().totalHeightForWidth(self.width())  # -1 without a text to wrap
+        if height > 0:
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self.fit_height()
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.fit_height()
+
+    def show_text(self, text: str, style: str) -> None:
+        super().show_text(text, style)
+        self.fit_height()

@@ -376,6 +376,20 @@ class SteadyViewBox(pg.ViewBox):
     def hoverEvent(self, event) -> None:  # noqa: N802 (pyqtgraph's name)
         self.hovered.emit(None if event.isExit() else self.mapToView(event.pos()))
 
+    def linkedViewChanged(self, view, axis) -> None:  # noqa: N802 (pyqtgraph's name)
+        """A linked axis shows the range of the view it follows. (pyqtgraph lines up views that overlap on screen
+        pixel by pixel instead: in lecture mode's 2 x 2 grid the narrow gate heatmaps above the Task view's wide
+        plot showed t = 0..7 of 50.)"""
+        if self.linksBlocked or view is None:
+            return
+        low, high = view.viewRange()[axis]
+        view.blockLink(True)
+        try:
+            self.enableAutoRange(axis, False)
+            self.setRange(**{"xRange" if axis == self.XAxis else "yRange": (low, high)}, padding=0)
+        finally:
+            view.blockLink(False)
+
     def suggestPadding(self, axis):  # noqa: N802 (pyqtgraph's names)
         return 0.0  # round_bounds() leaves the margin
 

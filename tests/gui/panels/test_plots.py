@@ -226,3 +226,22 @@ def test_the_read_out_picks_the_curve_nearest_the_mouse_and_names_timesteps_by_c
     assert plot.nearest_point(QPointF(2.2, 11.0))[0] is high
     assert plot.describe_point(high, 2.0, 12.0) == "timestep 2 ('l') · h_t 12"
     assert plot.describe_point(low, 4.0, 0.0) == "timestep 4 ('o') · value 0"  # an unnamed curve: the axis's name
+
+
+def test_a_linked_time_axis_shows_the_same_timesteps_as_the_plot_it_follows_whatever_their_widths(qtbot):
+    graphics = new_graphics()  # a narrow plot over the left of a wide one (lecture mode's gates over the task view)
+    narrow, wide = TimePlot(), TimePlot()
+    graphics.addItem(narrow, row=0, col=0)
+    graphics.addItem(pg.GraphicsWidget(), row=0, col=1)
+    graphics.addItem(wide, row=1, col=0, colspan=2)
+    graphics.ci.layout.setColumnFixedWidth(1, 300)
+    narrow.setXLink(wide)
+    qtbot.addWidget(graphics)
+    graphics.resize(500, 400)
+    graphics.show()
+    qtbot.waitExposed(graphics)
+    assert narrow.vb.screenGeometry().width() < wide.vb.screenGeometry().width() / 2  # they overlap, unlike in size
+    wide.setXRange(0, 50, padding=0)
+    np.testing.assert_allclose(narrow.vb.viewRange()[0], [0, 50])  # not the wide plot's first pixels: t = 0..7
+    narrow.setXRange(10, 20, padding=0)
+    np.testing.assert_allclose(wide.vb.viewRange()[0], [10, 20])
