@@ -7,6 +7,7 @@ draw from their own seeded generator.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -102,9 +103,14 @@ class Trainer:
         self.step_count = 0
         self.diverged_at_step: int | None = None
         self.parameters = [p for p in self.model.parameters()]
-        for parameter in self.parameters:
-            parameter.grad = torch.zeros_like(parameter)
-        self._last_finite = [p.detach().clone() for p in self.parameters]
+        # Every parameter's gradient is a view of one flat buffer, zeroed in one call, and the weights are copied
+        # whole into one: a handful of torch calls a step, however many parameters (each call costs microseconds).
+        self._gradients = torch.zeros(sum(p.numel() for p in self.parameters), device=self.device)  # (N,)
+        for parameter, gradient in zip(self.parameters, self._flat_views(self._gradients), strict=True):
+            parameter.grad = gradient
+        # The weights after the last finite step, and where a step's new weights are checked: each (N,) and its
+        # views shaped as the parameters; they swap roles after every finite step.
+        self._last_finite, self._new_weights = self._weights_buffer(), self._weights_buffer()
         self.block_names, self._grad_blocks = self._gradient_blocks()
         # The task's own figures (NaN on steps not evaluated) come after the fixed columns, before the blocks.
         self.metrics = MetricsLog(METRIC_COLUMNS + self.task.metric_columns + self.block_names)
@@ -148,8 +154,7 @@ class Trainer:
     # ---- training ------------------------------------------------------------------
     def step(self) -> StepResult:
         """One optimisation step; a non-finite loss, gradient or update is not applied."""
-        for parameter in self.parameters:
-            parameter.grad.zero_()
+        self._gradients.zero_()
         try:
             inputs, targets = self.task.make_batch(self.config.batch, self.batch_generator)
             if self.device.type != "cpu":
@@ -165,20 +170,26 @@ class Trainer:
                 f"not enough memory for a step of batch {config.batch} x seq_len {config.seq_len} x hidden "
                 f"{config.hidden} x layers {config.layers}; lower batch, seq_len or hidden"
             ) from None
-        block_norms = torch.stack(torch._foreach_norm(self._grad_blocks))  # (blocks,)
-        grad_norm = float(torch.linalg.vector_norm(block_norms))
+        with torch.no_grad():
+            block_norms = torch.stack(torch._foreach_norm(self._grad_blocks))  # (blocks,) before clipping
+            # A NaN or inf anywhere in the gradients makes its block's norm, and so the global norm, NaN or inf.
+            grad_norm = float(torch.linalg.vector_norm(block_norms))
         loss_value = float(loss.detach())
-        finite = np.isfinite(loss_value) and np.isfinite(grad_norm)
+        finite = math.isfinite(loss_value) and math.isfinite(grad_norm)
         grad_norm_clipped, clipped = grad_norm, False
         if finite:
             grad_norm_clipped, clipped = self._clip(grad_norm)
             self.optimizer.step()
-            finite = bool(torch.isfinite(torch.stack(torch._foreach_norm(self.parameters))).all())
+            new_weights, new_weight_views = self._new_weights  # (N,) and views of it
+            with torch.no_grad():
+                torch._foreach_copy_(new_weight_views, self.parameters)
+            # A NaN or inf anywhere makes the sum so (and only finite weights beyond ~1e33 overflow it).
+            finite = math.isfinite(float(new_weights.sum()))
             if finite:
-                torch._foreach_copy_(self._last_finite, [p.detach() for p in self.parameters])
+                self._new_weights, self._last_finite = self._last_finite, self._new_weights
             else:  # the update overflowed: put the last finite weights back
                 with torch.no_grad():
-                    torch._foreach_copy_(self.parameters, self._last_finite)
+                    torch._foreach_copy_(self.parameters, self._last_finite[1])
         self.step_count += 1
         if not finite and self.diverged_at_step is None:
             self.diverged_at_step = self.step_count
@@ -200,18 +211,23 @@ class Trainer:
         return StepResult(self.step_count, loss_value, grad_norm, grad_norm_clipped, clipped, not finite)
 
     def _clip(self, grad_norm: float) -> tuple[float, bool]:
-        clip = self.config.clip
-        grads = [p.grad for p in self.parameters]
+        clip, gradients = self.config.clip, self._gradients  # (N,) every gradient
         if clip.mode == "norm" and grad_norm > clip.threshold:
-            torch._foreach_mul_(grads, clip.threshold / grad_norm)
-            return float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))), True
-        if clip.mode == "value":
-            largest = float(torch.stack(torch._foreach_norm(grads, ord=float("inf"))).max())
-            if largest > clip.threshold:
-                torch._foreach_clamp_min_(grads, -clip.threshold)
-                torch._foreach_clamp_max_(grads, clip.threshold)
-                return float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))), True
+            gradients.mul_(clip.threshold / grad_norm)
+            return float(torch.linalg.vector_norm(gradients)), True
+        if clip.mode == "value" and float(gradients.abs().max()) > clip.threshold:
+            gradients.clamp_(-clip.threshold, clip.threshold)
+            return float(torch.linalg.vector_norm(gradients)), True
         return grad_norm, False
+
+    def _flat_views(self, flat: torch.Tensor) -> list[torch.Tensor]:
+        """Views of `flat` (N,) shaped as the parameters, end to end in their order."""
+        return [view.view_as(p) for view, p in zip(flat.split([p.numel() for p in self.parameters]), self.parameters)]
+
+    def _weights_buffer(self) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """A copy of every weight now, end to end in the parameters' order (N,), and its views shaped as them."""
+        flat = torch.cat([p.detach().reshape(-1) for p in self.parameters])  # (N,)
+        return flat, self._flat_views(flat)
 
     def _gradient_blocks(self) -> tuple[tuple[str, ...], list[torch.Tensor]]:
         """Views of the gradients that partition them: W_ih / W_hh rows per gate, biases, head."""
@@ -361,7 +377,8 @@ class Trainer:
     def load_weights(self, state_dict: dict, step: int, metrics: dict | None = None) -> None:
         """Continue from these weights as step `step` (with these metrics columns of the steps before)."""
         self.model.load_state_dict(state_dict)
-        torch._foreach_copy_(self._last_finite, [p.detach() for p in self.parameters])
+        with torch.no_grad():
+            torch._foreach_copy_(self._last_finite[1], self.parameters)
         self.step_count = step
         self._evaluation = {}  # of the weights before
         if metrics is not None:
