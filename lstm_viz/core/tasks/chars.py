@@ -121,7 +121,9 @@ class CharTask(Task):
         return torch.tensor([self.char_to_id[char] for char in text], dtype=torch.int64)  # (len,)
 
     def decode(self, char_ids) -> str:
-        return "".join(self.vocab[int(index)] for index in char_ids)
+        """The text of these ids (a tensor, an array or a list): one conversion to a list, not one per element."""
+        ids = char_ids.tolist() if hasattr(char_ids, "tolist") else char_ids
+        return "".join(self.vocab[int(index)] for index in ids)
 
     # -- Task protocol --------------------------------------------------------------------
 
