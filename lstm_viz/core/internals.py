@@ -23,6 +23,7 @@ import torch
 from threadpoolctl import ThreadpoolController
 from torch import nn
 
+from lstm_viz.core.models import recurrent_kernel
 from lstm_viz.core.snapshot import GRADIENT_NAMES, STATE_NAMES, Trace, frozen_array
 
 # numpy's OpenBLAS threads spin between the probe's small matmuls and fight torch's
@@ -75,7 +76,7 @@ def recurrent_weights(module) -> RecurrentWeights:
 
 def layer_outputs(weights: RecurrentWeights, layer_input: torch.Tensor) -> list[torch.Tensor]:
     """Every layer's output (T, D*H) for one sequence (T, F), by torch's fused kernels, one layer at a time."""
-    kernel = {"lstm": torch._VF.lstm, "gru": torch._VF.gru, "rnn": getattr(torch._VF, f"rnn_{weights.nonlinearity}")}
+    kernel = recurrent_kernel(weights.cell, weights.nonlinearity)
     directions, hidden = weights.directions, weights.hidden_size
     outputs, x = [], layer_input[:, None]  # (T, 1, F)
     with torch.no_grad():
@@ -83,7 +84,7 @@ def layer_outputs(weights: RecurrentWeights, layer_input: torch.Tensor) -> list[
             flat = [w[kind] for w in layer for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
             initial = x.new_zeros(directions, 1, hidden)  # (D, 1, H)
             state = (initial, initial) if weights.cell == "lstm" else initial
-            x = kernel[weights.cell](x, state, flat, True, 1, 0.0, False, directions == 2, False)[0]  # (T, 1, D*H)
+            x = kernel(x, state, flat, True, 1, 0.0, False, directions == 2, False)[0]  # (T, 1, D*H)
             outputs.append(x[:, 0])
     return outputs
 

@@ -27,6 +27,37 @@ def test_stacked_layers_compute_what_one_multilayer_module_computes(module, cell
     assert torch.allclose(outputs, model.head(expected), atol=1e-6)
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_the_model_runs_its_layers_exactly_as_their_modules_do(cell):
+    """SequenceModel calls the fused kernels directly: outputs, states and gradients equal, bit for bit, those of
+    calling each layer module, from a zero state and from a given one."""
+    model = build_model(RunConfig(task="adding", cell=cell, hidden=5, layers=2, bidirectional=True), Sizes())
+    inputs = torch.randn(3, 7, 4)  # (B, T, F)
+
+    def through_modules(x, state=None):  # (B, T, F) -> (B, T, O), final state per layer
+        finals = []
+        for index, layer in enumerate(model.layers):
+            x, final = layer(x, None if state is None else state[index])  # (B, T, 2H)
+            finals.append(final)
+        return model.read_out(x), finals
+
+    def gradients(outputs):
+        model.zero_grad()
+        outputs.sum().backward()
+        return [parameter.grad.clone() for parameter in model.parameters()]
+
+    def flat(state):  # per layer: (h, c) for an LSTM, h otherwise
+        return [tensor for final in state for tensor in (final if cell == "lstm" else (final,))]
+
+    outputs, state = model(inputs)
+    expected, expected_state = through_modules(inputs)
+    assert torch.equal(outputs, expected)
+    assert all(torch.equal(a, b) for a, b in zip(flat(state), flat(expected_state), strict=True))
+    assert all(torch.equal(a, b) for a, b in zip(gradients(outputs), gradients(expected), strict=True))
+    with torch.no_grad():
+        assert torch.equal(model(inputs[:, :2], state)[0], through_modules(inputs[:, :2], state)[0])
+
+
 def test_forget_bias_total_is_what_the_user_chose():
     model = build_model(RunConfig(task="adding", hidden=4, forget_bias=2.5, bidirectional=True), Sizes())
     for suffix in model.direction_suffixes():
