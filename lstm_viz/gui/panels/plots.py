@@ -246,13 +246,30 @@ class TimeAxis(pg.AxisItem):
 
     def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph's names)
         if not self.labels:
-            return super().tickValues(minVal, maxVal, size)
+            return self._numbers_apart(super().tickValues(minVal, maxVal, size), minVal, maxVal, size)
         first, last = max(0, math.ceil(minVal)), min(len(self.labels) - 1, math.floor(maxVal))
         if last < first or size <= 0:
             return []
         pixels_per_step = size / max(maxVal - minVal, 1e-9)
         needed = self.label_pixels / pixels_per_step  # timesteps per label for labels not to overlap
         every = next(k for k in _label_strides() if k >= needed)
+        return [(float(every), [float(t) for t in range(math.ceil(first / every) * every, last + 1, every)])]
+
+    def _numbers_apart(self, levels, low: float, high: float, size: float):
+        """pyqtgraph's timestep numbers, major ones only and every k-th (1-2-5) if they would touch: it spaces them
+        by the axis's length alone, and a narrow heatmap at a large font showed '02040'."""
+        if not levels or size <= 0 or high <= low:
+            return levels
+        metrics = QtGui.QFontMetrics(self.style["tickFont"] or tick_font())
+        widest = max(metrics.horizontalAdvance(f"{value:g}") for value in (math.floor(low), math.ceil(high)))
+        needed = (widest + 2 * LABEL_GAP) * (high - low) / size  # timesteps between two labels that do not touch
+        spacing, _ = levels[0]
+        if spacing >= needed:
+            return levels
+        first, last = math.ceil(low), math.floor(high)
+        every = next(k for k in (*_label_strides(), 25, 250) if k >= max(needed, spacing) and k not in (3, 4))
+        if first + every > last:  # one label: a stride of 5s, else any, that fits a second
+            every = next((k for k in (5 * math.ceil(needed / 5), math.ceil(needed)) if first + k <= last), every)
         return [(float(every), [float(t) for t in range(math.ceil(first / every) * every, last + 1, every)])]
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802

@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PyQt6.QtCore import QPoint, QPointF, Qt
+from PyQt6.QtGui import QFontMetrics
 
 from lstm_viz.gui.panels.plots import (
     LOG_LABEL_PIXELS,
@@ -20,6 +21,7 @@ from lstm_viz.gui.panels.plots import (
     nice_limit,
     round_bounds,
     short_number,
+    tick_font,
 )
 
 
@@ -245,3 +247,23 @@ def test_a_linked_time_axis_shows_the_same_timesteps_as_the_plot_it_follows_what
     np.testing.assert_allclose(narrow.vb.viewRange()[0], [0, 50])  # not the wide plot's first pixels: t = 0..7
     narrow.setXRange(10, 20, padding=0)
     np.testing.assert_allclose(wide.vb.viewRange()[0], [10, 20])
+
+
+@pytest.mark.parametrize("pixels", [45, 55, 80, 150, 600])
+def test_timestep_numbers_never_touch_on_a_narrow_axis_at_a_large_font(qtbot, pixels):
+    axis = TimeAxis()
+    font = axis.style["tickFont"] or tick_font()
+    font.setPointSizeF(15)  # lecture mode's tick labels
+    axis.setTickFont(font)
+    metrics = QFontMetrics(font)
+    levels = axis.tickValues(-0.5, 49.5, pixels)  # a heatmap's 50 timesteps
+    shown = levels[0][1] if len(levels) == 1 else sorted(v for _, values in levels for v in values)
+    assert len(levels[0][1]) >= 2  # at least two numbers to read the axis by
+    if len(levels) == 1:  # respaced: every pair of neighbours has room for both halves of their labels
+        for left, right in zip(shown, shown[1:]):
+            room = (right - left) * pixels / 50
+            half_widths = (metrics.horizontalAdvance(f"{left:g}") + metrics.horizontalAdvance(f"{right:g}")) / 2
+            assert room >= half_widths + 2, (pixels, shown)
+    else:  # pyqtgraph's own: its major numbers were already apart
+        spacing = levels[0][0] * pixels / 50
+        assert spacing >= metrics.horizontalAdvance("50") + 6, (pixels, levels)
