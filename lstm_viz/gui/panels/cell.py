@@ -419,7 +419,7 @@ class DiagramView(QtWidgets.QGraphicsView):
         self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self.setBackgroundBrush(QtGui.QColor(BACKGROUND))
         self.setDragMode(QtWidgets.QGraphicsView.DragMode.ScrollHandDrag)
-        self.setMinimumSize(160, 80)
+        self.setMinimumSize(240, 80)  # as narrow as the panel was with the equations beside it
 
     def setScene(self, scene) -> None:  # noqa: N802 (Qt's name)
         super().setScene(scene)
