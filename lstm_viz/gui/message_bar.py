@@ -50,6 +50,9 @@ class NoteBar(MessageBar):
         height = self.layout().totalHeightForWidth(self.width())  # -1 without a text to wrap
         if height > 0:
             self.setFixedHeight(height)
+            # Inside the first resize event (as the window is shown, under X11) setFixedHeight sends no second
+            # one, and the label kept the first, taller geometry: the text's last line was cut at the bar's edge.
+            self.layout().setGeometry(self.rect())
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
