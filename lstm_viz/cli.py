@@ -284,10 +284,22 @@ def _write_sweep_png(csv_path: Path, png_path: Path) -> str:
     """Draw the sweep view into png_path, offscreen; why not, or ''."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no window is shown: no screen needed
     try:
+        from PyQt6 import QtCore
+
         from lstm_viz.gui.sweep import save_sweep_png
     except ImportError as error:
         return f"cannot load the GUI ({error})"
-    save_sweep_png(csv_path, png_path)
+
+    def drop_offscreen_notice(_mode, _context, message: str) -> None:
+        """The offscreen platform's 'This plugin does not support propagateSizeHints()' broke the progress line."""
+        if "does not support propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    previous = QtCore.qInstallMessageHandler(drop_offscreen_notice)
+    try:
+        save_sweep_png(csv_path, png_path)
+    finally:
+        QtCore.qInstallMessageHandler(previous)
     return ""
 
 

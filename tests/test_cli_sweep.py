@@ -53,6 +53,20 @@ def test_a_2x2_sweep_writes_runs_a_csv_a_png_and_one_progress_line(tmp_path, cap
     assert len(colours) > 20  # not blank
 
 
+def test_a_sweep_on_its_own_writes_nothing_but_its_progress_to_stderr(tmp_path):
+    """Qt's offscreen platform (sweep.png needs no screen) warned 'This plugin does not support
+    propagateSizeHints()' into the middle of the progress line; in-process, pytest-qt swallows Qt's messages."""
+    out = str(tmp_path / "l")
+    arguments = ["sweep", *SMALL, "--over", "seq_len=10", "--cells", "rnn", "--steps", "2", "--out", out]
+    environment = {key: value for key, value in os.environ.items() if key not in ("QT_QPA_PLATFORM", "DISPLAY")}
+    done = subprocess.run([sys.executable, "-m", "lstm_viz", *arguments], env={**environment, "PYTHONPATH": str(REPO)},
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0 and (tmp_path / "l" / "sweep.png").exists()
+    lines = done.stderr.strip().splitlines()  # not a terminal: a line per update
+    assert lines[-1] == "sweep 1/1 · seq_len=10 cell=rnn · step 2/2 · eta --"
+    assert all(line.startswith("sweep 1/1 · ") for line in lines), done.stderr  # no Qt notice among them
+
+
 def test_the_seed_is_honoured(tmp_path):
     for seed in ("0", "3"):
         assert sweep(tmp_path, "--over", "seq_len=10", "--cells", "gru", "--steps", "5", "--seed", seed,
