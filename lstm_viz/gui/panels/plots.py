@@ -81,8 +81,8 @@ def set_font_scale(scale: float) -> None:
     for window in QtWidgets.QApplication.topLevelWidgets():  # and those open now: the application's font alone
         window.setFont(font)  # does not reach them everywhere (not under pytest-qt, where no exec() runs)
     for widget in QtWidgets.QApplication.allWidgets():  # a widget with a style sheet keeps the font it had when
-        if widget.styleSheet():  # the sheet was set (a coloured label, the message bar): set it again
-            widget.setStyleSheet(widget.styleSheet())
+        if not sip.isdeleted(widget) and widget.styleSheet():  # the sheet was set (a coloured label, the note):
+            widget.setStyleSheet(widget.styleSheet())  # set it again (one deleted on the way is left out)
     _font_scale[0] = scale
     for item in list(_scaled_items):
         if _deleted(item):  # a closed window's plot that Python has yet to collect
