@@ -114,7 +114,6 @@ class TextArea(QtWidgets.QTextEdit):
         self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setWordWrapMode(QtGui.QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
-        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
         self.setFont(tick_font(TEXT_POINTS))
         self.setStyleSheet(
             f"QTextEdit {{ background: black; color: {TEXT_COLOUR}; }}"
@@ -130,13 +129,25 @@ class TextArea(QtWidgets.QTextEdit):
 
     def set_lines(self, lines: int) -> None:
         self.lines = lines
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
         _, top, _, bottom = TEXT_MARGINS
         self.setFixedHeight(lines * self.fontMetrics().lineSpacing() + top + bottom)
+
+    def fill(self) -> None:
+        """Take all the room the panel has (no plot above), at least a line."""
+        self.lines = 0
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Expanding)
+        self.setMaximumHeight(QtWidgets.QWIDGETSIZE_MAX)
+        _, top, _, bottom = TEXT_MARGINS
+        self.setMinimumHeight(self.fontMetrics().lineSpacing() + top + bottom)
 
     def rescale(self, ratio: float) -> None:
         """The text at the current font scale, as many lines as before."""
         self.setFont(tick_font(TEXT_POINTS))
-        self.set_lines(self.lines)
+        if self.lines:
+            self.set_lines(self.lines)
+        else:
+            self.fill()
 
     def text(self) -> str:
         """The text as last set (QLabel's name)."""
@@ -227,6 +238,7 @@ class TaskViewPanel(TracePanel):
 
     def arrange(self, task: str) -> None:
         self._own_dock_hidden = False
+        self.graphics.show()
         shown = self.items[task]
         for items in self.items.values():
             for item in items:
@@ -537,6 +549,12 @@ class TaskViewPanel(TracePanel):
             if isinstance(self.parentWidget(), QtWidgets.QDockWidget):
                 self.parentWidget().hide()  # View > Task view shows it again, saying why it is empty
         per_step = output.ndim == 2 and len(output) == length
+        if self.graphics.isVisibleTo(self) != per_step:  # one output for the sequence: its numbers, no empty plot
+            self.graphics.setVisible(per_step)
+            if per_step:
+                self.text.set_lines(TEXT_LINES[OWN_TASK])
+            else:
+                self.text.fill()
         shown = min(output.shape[1], len(OWN_COLOURS)) if per_step else 0
         for index, curve in enumerate(self.own_curves):
             curve.setVisible(index < shown)
@@ -554,7 +572,9 @@ class TaskViewPanel(TracePanel):
         elif per_step:
             values = f"{length} steps × {output.shape[1]} outputs"
         else:
-            values = "output " + " ".join(f"{value:.4g}" for value in output.reshape(-1)[:64])
+            shape = " × ".join(map(str, output.shape))
+            numbers = " ".join(f"{value:.4g}" for value in output.reshape(-1)[:64])
+            values = f"your model's probe output ({shape}, not one per timestep): {numbers}"
         self._set_text(f"{loss} · {values}")
 
     def _loss_text(self, baseline: str = "no-memory") -> str:

@@ -109,7 +109,13 @@ def test_a_recorded_module_shows_its_probe_output_over_time_or_as_numbers(panel,
     assert "the first 6 of 8" in panel.time_plot.titleLabel.text and "probe loss" in panel.text.text()
     panel.update_snapshot(own_snapshot(snapshot, np.array([0.25, 0.75], np.float32), with_gradients=False))
     assert not any(curve.isVisible() for curve in panel.own_curves)  # one output for the sequence: numbers
-    assert "output 0.25 0.75" in panel.text.text() and "no probe loss given" in panel.text.text()
+    assert "output (2, not one per timestep): 0.25 0.75" in panel.text.text()
+    assert "no probe loss given" in panel.text.text()
+    # no empty plot over t (README's own_model.py: a classifier's 3 class probabilities); the text takes its room
+    assert not panel.graphics.isVisibleTo(panel) and panel.text.maximumHeight() > 10 * panel.text.minimumHeight()
+    panel.update_snapshot(own_snapshot(snapshot, per_step))  # and gives it back
+    assert panel.graphics.isVisibleTo(panel) and panel.text.maximumHeight() == panel.text.minimumHeight()
+    assert all(curve.isVisible() for curve in panel.own_curves)
     panel.update_snapshot(own_snapshot(snapshot, np.zeros(0, np.float32)))
     assert "no probe_output given" in panel.text.text()
 
