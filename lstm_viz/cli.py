@@ -163,6 +163,7 @@ def _train(args: argparse.Namespace) -> int:
         return _train_comparison(args)
     if args.resume is None:
         config, name = _config(args)
+        _refuse_a_run_in(args.out)
         trainer = Trainer(config)
     else:  # the checkpoint's settings, or the preset's if one is given, with the command line's on top
         checkpoint = runs.load_checkpoint(args.resume)
@@ -278,6 +279,16 @@ def _sweep(args: argparse.Namespace) -> int:
     print(f"{name}: {len(rows)} combinations of {sweep.steps} steps ({solved} solved) in {elapsed / 60:.1f} min; "
           f"{out_dir / SWEEP_CSV}, {out_dir / SWEEP_PNG}; see them: lstm-viz open {out_dir}")  # fmt: skip
     return 0
+
+
+def _refuse_a_run_in(out: str | None) -> None:
+    """A new run (from step 0) never replaces the run of a folder: ConfigError naming what to do instead."""
+    if out is None or not (Path(out).expanduser() / "run.json").exists():
+        return
+    raise ConfigError(
+        f"--out '{out}' already holds a run, which a new one would replace; give a new folder, delete that one, "
+        f"or go on with it: --resume {Path(out) / 'checkpoint.pt'} --out {out}"
+    )
 
 
 def _write_sweep_png(csv_path: Path, png_path: Path) -> str:

@@ -273,6 +273,21 @@ def test_an_output_directory_under_a_regular_file_is_exit_2(tmp_path, capsys):
     assert error.startswith("lstm-viz: error: cannot create run directory") and error.count("\n") == 1
 
 
+def test_a_new_run_into_a_folder_holding_a_run_is_exit_2_and_the_run_is_kept(tmp_path, capsys):
+    """'train --out DIR' of another preset into DIR replaced the run there (its history, checkpoint and metrics)."""
+    assert train(tmp_path, "--steps", "3") == 0
+    run = tmp_path / "run"
+    kept = {path.relative_to(run): path.read_bytes() for path in sorted(run.rglob("*")) if path.is_file()}
+    capsys.readouterr()
+    assert cli.main(["train", "--preset", "hihello", "--steps", "1", "--out", str(run)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and f"--out '{run}' already holds a run" in error
+    assert f"--resume {run / 'checkpoint.pt'} --out {run}" in error  # what to do to go on with it
+    assert {path.relative_to(run): path.read_bytes() for path in sorted(run.rglob("*")) if path.is_file()} == kept
+    assert train(tmp_path, "--steps", "2", "--resume", str(run / "checkpoint.pt")) == 0  # going on with it works
+    assert json.loads((run / "summary.json").read_text())["steps"] == 5
+
+
 def test_resuming_with_another_architecture_is_exit_2(tmp_path, capsys):
     assert train(tmp_path, "--steps", "2") == 0
     capsys.readouterr()
