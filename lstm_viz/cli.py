@@ -214,6 +214,7 @@ def _train_comparison(args: argparse.Namespace) -> int:
     config, name = _config(args)
     setting, variants = parse_compare(args.compare, config)
     comparison = Comparison(setting, variants)
+    _refuse_a_run_in(args.out, tuple(variant.folder_name for variant in variants))
     out_dir = runs.make_run_dir(args.out if args.out is not None else runs.new_run_dir("runs", f"{name}-{setting}"))
     run_dirs = [out_dir / variant.folder_name for variant in variants]
     run_names = [f"{name} {setting}={variant.label}" for variant in variants]
@@ -281,13 +282,20 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refuse_a_run_in(out: str | None) -> None:
-    """A new run (from step 0) never replaces the run of a folder: ConfigError naming what to do instead."""
-    if out is None or not (Path(out).expanduser() / "run.json").exists():
+def _refuse_a_run_in(out: str | None, folders: tuple[str, ...] = ("",)) -> None:
+    """New runs (from step 0) never replace the run of a folder, OUT or OUT/<folder> for a comparison's variants:
+    ConfigError naming what to do instead."""
+    held = [
+        Path(out, folder)
+        for folder in folders
+        if out is not None and Path(out, folder, "run.json").expanduser().exists()
+    ]
+    if not held:
         return
+    go_on = f", or go on with it: --resume {held[0] / 'checkpoint.pt'} --out {held[0]}" if folders == ("",) else ""
     raise ConfigError(
-        f"--out '{out}' already holds a run, which a new one would replace; give a new folder, delete that one, "
-        f"or go on with it: --resume {Path(out) / 'checkpoint.pt'} --out {out}"
+        f"--out '{held[0]}' already holds a run, which a new one would replace; give a new folder or delete that "
+        f"one{go_on}"
     )
 
 

@@ -53,6 +53,16 @@ def test_bad_compare_is_one_line_and_exit_2_and_writes_nothing(tmp_path, capsys,
     assert not (tmp_path / "cmp").exists()
 
 
+def test_a_comparison_into_a_folder_holding_its_runs_is_exit_2_and_they_are_kept(tmp_path, capsys):
+    assert cli.main(["train", *SMALL, "--compare", "cell=lstm,rnn", "--out", str(tmp_path / "cmp")]) == 0
+    kept = (tmp_path / "cmp" / "rnn" / "metrics.csv").read_bytes()
+    capsys.readouterr()
+    assert cli.main(["train", *SMALL, "--compare", "cell=gru,rnn", "--steps", "2", "--out", str(tmp_path / "cmp")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and f"--out '{tmp_path / 'cmp' / 'rnn'}' already holds a run" in error
+    assert not (tmp_path / "cmp" / "gru").exists() and (tmp_path / "cmp" / "rnn" / "metrics.csv").read_bytes() == kept
+
+
 def test_compare_cannot_resume(tmp_path, capsys):
     assert cli.main(["train", *SMALL, "--compare", "cell=lstm,rnn", "--resume", "x.pt"]) == 2
     assert "cannot --resume" in capsys.readouterr().err
