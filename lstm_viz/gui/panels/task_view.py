@@ -61,6 +61,12 @@ SWEEP_MS = 600  # digits: the lit row moves on to the next timestep this often
 CLASSES = 10
 
 
+def class_ticks(cell_pixels: float, label_pixels: float) -> list[list[tuple[int, str]]]:
+    """An axis's class numbers, every k-th (k of 1, 2, 5, 10) so that they stand at least label_pixels apart."""
+    every = next((k for k in (1, 2, 5) if k * cell_pixels >= label_pixels), CLASSES)
+    return [[(value, str(value)) for value in range(0, CLASSES, every)]]
+
+
 def target_probability(trace) -> np.ndarray:
     """(T,) the probability the net gives the target at each timestep of the probe (a class task: chars' next
     character, copy's right output), the softmax of its output."""
@@ -455,10 +461,7 @@ class TaskViewPanel(TracePanel):
             plot.enableAutoRange(False)
         self.digit_plot.setRange(xRange=(-0.5, 7.5), yRange=(-0.5, 7.5), padding=0.02)
         self.confusion_plot.setRange(xRange=(-0.5, 9.5), yRange=(-0.5, 9.5), padding=0.02)
-        ticks = [[(value, str(value)) for value in range(CLASSES)]]
-        for plot in (self.class_plot, self.confusion_plot):
-            plot.getAxis("bottom").setTicks(ticks)
-        self.confusion_plot.getAxis("left").setTicks(ticks)
+        self.class_plot.getAxis("bottom").setTicks(class_ticks(1, 1))  # the confusion's: _size_counts
         self.digit_plot.getAxis("left").setTicks([[(row, str(row)) for row in range(8)]])
         for plot, width in ((self.digit_plot, 20), (self.class_plot, 30), (self.confusion_plot, 20)):
             plot.getAxis("left").setWidth(width)
@@ -532,8 +535,15 @@ class TaskViewPanel(TracePanel):
         self._size_counts()
 
     def _size_counts(self) -> None:
-        """The confusion counts in a font that fits a cell, or none where cells are too small for two digits."""
+        """The confusion counts in a font that fits a cell, or none where cells are too small for two digits; the
+        class numbers on its axes every k-th where cells are too small for one each (lecture mode's 2 x 2 at
+        1024x768: '0123456789' ran together, the rows' numbers lay on each other)."""
         cell_pixels = min(self.confusion_plot.vb.width(), self.confusion_plot.vb.height()) / CLASSES
+        for name in ("left", "bottom"):
+            axis = self.confusion_plot.getAxis(name)
+            metrics = QtGui.QFontMetrics(axis.style["tickFont"] or tick_font())
+            label_pixels = metrics.height() if name == "left" else 2 * metrics.horizontalAdvance("0")
+            axis.setTicks(class_ticks(cell_pixels, label_pixels))
         points = int(min(10, cell_pixels * 0.45))
         for count in self.confusion_counts:
             count.setVisible(points >= 6)

@@ -148,6 +148,28 @@ def test_copy_shows_the_right_outputs_probability_and_input_target_output_colour
     assert "·×5" in panel.text.toPlainText() and "of the symbols right" in panel.text.toPlainText()
 
 
+def test_the_confusion_matrix_numbers_its_classes_every_kth_where_cells_are_small(panel, make_snapshot, qtbot):
+    """Lecture mode's 2 x 2 at 1024x768 drew the matrix ~90 px wide at 16.5 pt: '0123456789' ran together."""
+    from PyQt6 import QtGui
+
+    from lstm_viz.gui.panels.task_view import class_ticks
+
+    assert class_ticks(30, 20) == [[(value, str(value)) for value in range(10)]]
+    assert class_ticks(9, 20) == [[(0, "0"), (5, "5")]] and class_ticks(2, 20) == [[(0, "0")]]
+    panel.update_snapshot(make_snapshot(task="digits", bidirectional=True, steps=5))
+    for size, every in (((1200, 500), 1), ((330, 200), 5)):
+        panel.resize(*size)
+        panel.show()
+        qtbot.wait(50)
+        vb = panel.confusion_plot.vb
+        cell_pixels = min(vb.width(), vb.height()) / 10
+        left = panel.confusion_plot.getAxis("left")
+        line = QtGui.QFontMetrics(left.style["tickFont"]).height()
+        (ticks,) = left._tickLevels
+        assert [value for value, _ in ticks] == list(range(0, 10, every)), (size, cell_pixels, line)
+        assert every * cell_pixels >= line  # the numbers on the rows never lie on each other
+
+
 def test_digits_shows_the_probe_image_its_rows_in_reading_order_the_class_probabilities_and_the_confusion(
     panel, make_snapshot
 ):
