@@ -129,6 +129,7 @@ def _gui(args: argparse.Namespace) -> int:
         from lstm_viz.core.compare import parse_compare
 
         comparison = parse_compare(args.compare, config)
+        _refuse_lecture(args.lecture)
     problem = display_problem()
     if problem:
         print(f"lstm-viz: error: {problem}", file=sys.stderr)
@@ -427,6 +428,12 @@ def _open_sweep(args: argparse.Namespace) -> int:
     return open_sweep_app(Path(args.run).expanduser(), screenshot=args.screenshot)
 
 
+def _refuse_lecture(lecture: bool) -> None:
+    """A comparison window has no lecture mode: --lecture is one line, not silently a normal window."""
+    if lecture:
+        raise ConfigError("--lecture is for one run's window; a comparison has none (Ctrl+plus makes its text larger)")
+
+
 def _open_comparison(args: argparse.Namespace) -> int:
     """lstm-viz open RUN_A RUN_B [...]: recorded runs side by side, aligned by step."""
     from lstm_viz.core.compare import MAX_VARIANTS
@@ -436,6 +443,7 @@ def _open_comparison(args: argparse.Namespace) -> int:
         raise ConfigError(f"{len(args.run)} runs given; a comparison shows 2 to {MAX_VARIANTS}")
     if args.step is not None:
         raise ConfigError("--step is for one run; runs opened together start at their newest common step")
+    _refuse_lecture(args.lecture)
     runs = [open_run(path) for path in args.run]
     tasks = sorted({run.config.task if run.config is not None else "unknown" for run in runs})
     if len(tasks) > 1:

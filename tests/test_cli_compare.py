@@ -63,6 +63,18 @@ def test_a_comparison_into_a_folder_holding_its_runs_is_exit_2_and_they_are_kept
     assert not (tmp_path / "cmp" / "gru").exists() and (tmp_path / "cmp" / "rnn" / "metrics.csv").read_bytes() == kept
 
 
+def test_lecture_mode_for_a_comparison_is_one_line_and_exit_2_not_a_normal_window(tmp_path, capsys):
+    """A comparison window has no lecture mode; '--compare ... --lecture' opened one in normal mode, saying nothing."""
+    assert cli.main(["--preset", "adding-100", "--compare", "cell=lstm,rnn", "--lecture"]) == 2
+    assert capsys.readouterr().err == (
+        "lstm-viz: error: --lecture is for one run's window; a comparison has none (Ctrl+plus makes its text larger)\n"
+    )
+    assert cli.main(["train", *SMALL, "--compare", "cell=lstm,rnn", "--out", str(tmp_path / "cmp")]) == 0
+    capsys.readouterr()
+    assert cli.main(["open", str(tmp_path / "cmp" / "lstm"), str(tmp_path / "cmp" / "rnn"), "--lecture"]) == 2
+    assert "--lecture is for one run's window" in capsys.readouterr().err
+
+
 def test_compare_cannot_resume(tmp_path, capsys):
     assert cli.main(["train", *SMALL, "--compare", "cell=lstm,rnn", "--resume", "x.pt"]) == 2
     assert "cannot --resume" in capsys.readouterr().err
