@@ -170,8 +170,13 @@ class GatesPanel(TracePanel):
         self.saturation_graphics.ci.clear()
         for index, (plot, _, _) in enumerate(self.sigmoid_gates):
             self.saturation_graphics.addItem(plot.plot, row=0, col=index)
+        # A vanilla RNN has no gates to saturate: no choice, and its one title keeps the corner (it lay under the box).
+        self.view_choice.setVisible(bool(self.sigmoid_gates))
         if not self.sigmoid_gates:
-            self.saturation_graphics.addLabel("a vanilla RNN has no gates to saturate", color=GREY, row=0, col=0)
+            with QtCore.QSignalBlocker(self.view_choice):  # no draw of the old cell's trace from here
+                self.view_choice.setCurrentText("Heatmaps")
+            self.graphics.show()
+            self.saturation_graphics.hide()
 
     def draw(self) -> None:
         trace = self.trace

@@ -139,6 +139,20 @@ def test_saturation_view_counts_each_units_saturated_timesteps(panel, make_snaps
     assert np.allclose(x, (later.trace["forget_gate"][1, 0] < 0.1).mean(axis=0))
 
 
+def test_a_vanilla_rnn_has_no_saturation_choice_over_its_one_title(panel, make_snapshot):
+    """exploding at 1024x768: the Heatmaps/Saturation box lay over 'hidden state h_t (a vanilla RNN has no gates)',
+    for a view that has nothing to show without sigmoid gates."""
+    panel.update_snapshot(make_snapshot())
+    panel.view_choice.setCurrentText(SATURATION_VIEW)  # chosen for the LSTM, then the cell changes
+    rnn = make_snapshot(cell="rnn")
+    panel.update_snapshot(rnn)
+    assert not panel.view_choice.isVisibleTo(panel) and panel.view_choice.currentText() == "Heatmaps"
+    assert panel.graphics.isVisibleTo(panel) and not panel.saturation_graphics.isVisibleTo(panel)
+    assert np.allclose(panel.heatmaps[0].image.image, rnn.trace["hidden"][0, 0].T)  # its h_t drawn
+    panel.update_snapshot(make_snapshot())  # an LSTM again: the choice is back
+    assert panel.view_choice.isVisibleTo(panel) and panel.graphics.isVisibleTo(panel)
+
+
 @pytest.mark.qt_log_ignore(
     "Mouse event .* not accepted by receiving widget", "This plugin does not support propagateSizeHints"
 )
