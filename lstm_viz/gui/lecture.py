@@ -20,7 +20,7 @@ from lstm_viz.gui.controls import CLIP_LABELS, LogSpinBox, _combo, _select
 NORMAL_SCALE = 1.0
 LECTURE_SCALE = 1.5  # axis labels 11 pt -> 16.5 pt, tick labels 15 pt
 SCALE_STEPS = (0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.5)  # Ctrl+plus / Ctrl+minus move along these
-LECTURE_PANELS = ("Gates", "Training", "Task view", "Cell")  # the default subset: 2 x 2
+LECTURE_PANELS = ("Gates", "Training", "Cell")  # the default subset: Gates on the left, the others stacked right
 SETTINGS_VERSION = 1  # of the saved dock layouts: a layout of another version is not restored
 
 

@@ -435,29 +435,33 @@ class MainWindow(QMainWindow):
         return "lecture" if self.lecture else "normal"
 
     def _arrange_lecture(self) -> None:
-        """The chosen panels in a grid of even cells (side by side up to three, 2 x 2 for four), nothing else but
-        the compact toolbar."""
+        """The chosen panels in columns of even width (side by side up to two; three, the first takes the whole left
+        side, the other two stack on the right; 2 x 2 for four), nothing else but the compact toolbar."""
         chosen = [title for title in self.panels if title in self.lecture_panels] or [next(iter(self.panels))]
         for title, dock in self.docks.items():
             dock.setFloating(False)
             if title not in chosen:  # out of the layout, not just hidden: a hidden dock's place still takes height
                 self.removeDockWidget(dock)
         self.timeline_bar.hide()
-        columns = len(chosen) if len(chosen) <= 3 else math.ceil(math.sqrt(len(chosen)))
-        top_row = chosen[:columns]
+        columns = len(chosen) if len(chosen) <= 2 else math.ceil(math.sqrt(len(chosen)))
+        stacks = [[title] for title in chosen[:columns]]  # a column each, top to bottom
+        below = chosen[columns:]
+        first = (columns - len(below) % columns) % columns  # a short last row goes to the right: the left stays tall
+        for index, title in enumerate(below):
+            stacks[(first + index) % columns].append(title)
         for title in chosen:
             self.docks[title].show()
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.docks[top_row[0]])
-        for left, right in zip(top_row, top_row[1:], strict=False):
-            self.splitDockWidget(self.docks[left], self.docks[right], Qt.Orientation.Horizontal)
-        for index, title in enumerate(chosen[columns:]):
-            self.splitDockWidget(self.docks[chosen[index]], self.docks[title], Qt.Orientation.Vertical)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.docks[stacks[0][0]])
+        for left, right in zip(stacks, stacks[1:], strict=False):
+            self.splitDockWidget(self.docks[left[0]], self.docks[right[0]], Qt.Orientation.Horizontal)
+        for stack in stacks:
+            for above, under in zip(stack, stack[1:], strict=False):
+                self.splitDockWidget(self.docks[above], self.docks[under], Qt.Orientation.Vertical)
         screen = self.screen().geometry()
-        self.resizeDocks([self.docks[title] for title in top_row], [screen.width() // columns] * columns,
+        self.resizeDocks([self.docks[stack[0]] for stack in stacks], [screen.width() // columns] * columns,
                          Qt.Orientation.Horizontal)  # fmt: skip
-        for column in range(columns):
-            stacked = chosen[column::columns]
-            self.resizeDocks([self.docks[title] for title in stacked], [screen.height() // len(stacked)] * len(stacked),
+        for stack in stacks:
+            self.resizeDocks([self.docks[title] for title in stack], [screen.height() // len(stack)] * len(stack),
                              Qt.Orientation.Vertical)  # fmt: skip
 
     def _toggle_lecture_panel(self, title: str) -> None:

@@ -90,19 +90,38 @@ def test_the_lecture_toolbar_runs_and_sets_what_the_controls_do(qtbot):
 
 def test_the_panels_in_lecture_mode_are_the_chosen_ones(qtbot):
     window = open_window(qtbot)
-    assert window.lecture_panels == ("Gates", "Training", "Task view", "Cell")  # the default: the Cell among them
+    assert window.lecture_panels == ("Gates", "Training", "Cell")  # the default: the Cell among them
     window.lecture_panel_actions["Gates"].trigger()  # View > Panels in lecture mode: Gates off
     window.lecture_panel_actions["Cell"].trigger()  # and the Cell
     window.lecture_panel_actions["States"].trigger()  # States on
     window.lecture_panel_actions["Gradients through time"].trigger()  # and Gradients
     window.set_lecture_mode(True)
     shown = {title for title in window.panels if window.docks[title].isVisible()}
-    assert shown == {"States", "Gradients through time", "Training", "Task view"}
+    assert shown == {"States", "Gradients through time", "Training"}
     window.lecture_panel_actions["Training"].trigger()  # in lecture mode: at once
     assert not window.docks["Training"].isVisible() and window.docks["States"].isVisible()
     window.set_lecture_mode(False)
     assert all(window.docks[title].isVisible() for title in window.panels)
-    assert window.lecture_panels == ("States", "Gradients through time", "Task view")
+    assert window.lecture_panels == ("States", "Gradients through time")
+
+
+def test_three_lecture_panels_give_the_first_the_whole_left_side(qtbot):
+    window = open_window(qtbot)
+    window.set_lecture_mode(True)
+    window.showNormal()
+    window.resize(1024, 768)
+    qtbot.wait(150)
+
+    def place(title):
+        dock = window.docks[title]
+        return dock.mapTo(window, dock.rect().topLeft()), dock.size()
+
+    (gates_at, gates), (training_at, training), (cell_at, cell) = map(place, ("Gates", "Training", "Cell"))
+    assert gates_at.x() + gates.width() <= training_at.x() and training_at.x() == cell_at.x()  # left | right
+    assert training_at.y() + training.height() <= cell_at.y()  # Training above the Cell
+    assert gates.height() >= training.height() + cell.height()  # the gates as tall as the right column
+    assert gates.width() > 0.4 * window.width()
+    window.set_lecture_mode(False)
 
 
 def test_ctrl_plus_minus_and_zero_scale_the_text_in_either_mode(qtbot):
