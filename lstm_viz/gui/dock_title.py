@@ -24,7 +24,8 @@ POPUP_STYLE = "#help { background: #262a30; border: 1px solid #7a8794; } QLabel 
 
 
 class DockTitleBar(QWidget):
-    def __init__(self, dock: QDockWidget, on_help) -> None:
+    def __init__(self, dock: QDockWidget, on_help, tools: QWidget | None = None) -> None:
+        """tools: the panel's own controls (the Gates panel's view box), beside the title, never over the plots."""
         super().__init__(dock)
         self.dock = dock
         self.title = QLabel(dock.windowTitle())
@@ -42,6 +43,8 @@ class DockTitleBar(QWidget):
         row.setContentsMargins(6, 1, 2, 1)
         row.setSpacing(2)
         row.addWidget(self.title, 1)
+        if tools is not None:
+            row.addWidget(tools)
         for button in (self.help_button, self.float_button, self.close_button):
             row.addWidget(button)
         dock.windowTitleChanged.connect(self.title.setText)

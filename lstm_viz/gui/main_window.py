@@ -183,7 +183,8 @@ class MainWindow(QMainWindow):
                 | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                 | QDockWidget.DockWidgetFeature.DockWidgetClosable
             )
-            dock.setTitleBarWidget(DockTitleBar(dock, lambda button, title=title: self.show_help(title, button)))
+            tools = getattr(self.panels.get(title), "title_tools", None)  # in its title bar, not over its plots
+            dock.setTitleBarWidget(DockTitleBar(dock, lambda button, title=title: self.show_help(title, button), tools))
             if title in self.panels:
                 dock.visibilityChanged.connect(lambda shown, title=title: self._panel_shown(title, shown))
             self.docks[title] = dock

@@ -86,6 +86,21 @@ def test_window_opens_with_controls_and_all_five_panel_docks(window):
     assert window.windowTitle().startswith("lstm_viz — ")
 
 
+def test_the_gates_view_box_sits_in_its_title_bar_over_no_plot_or_title(qtbot, window):
+    window.resize(1024, 768)
+    qtbot.wait(150)
+    dock, gates = window.docks["Gates"], window.panels["Gates"]
+    box = gates.view_choice
+    assert box.isVisible() and box.parent() is dock.titleBarWidget()
+    box_area = box.rect().translated(box.mapTo(window, box.rect().topLeft()))
+    panel_area = gates.rect().translated(gates.mapTo(window, gates.rect().topLeft()))
+    assert not box_area.intersects(panel_area)  # the panel's plots and titles are all below it
+    title = dock.titleBarWidget().title
+    assert not box_area.intersects(title.rect().translated(title.mapTo(window, title.rect().topLeft())))
+    box.setCurrentText("Saturation")  # and it still switches the view
+    assert gates.saturation_graphics.isVisible() and not gates.graphics.isVisible()
+
+
 def test_training_redraws_the_panels_with_new_images(qtbot, window):
     gates = window.panels["Gates"]
     first = wait_for(qtbot, window, lambda snapshot: True)

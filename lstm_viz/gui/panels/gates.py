@@ -93,7 +93,8 @@ class GatesPanel(TracePanel):
                 heatmap.plot.setXLink(self.time_plot)
             heatmap.cell_clicked.connect(self.select_cell)
         # The saturation view: a plot per sigmoid gate, in a widget of its own shown instead of the heatmaps.
-        # Over the top left corner (beside the centred titles), not in a row of its own: the heatmaps keep the height.
+        # The window puts it in the dock's title bar (title_tools), off the plots; alone, the panel keeps it over
+        # its top left corner, not in a row of its own.
         self.view_choice = QtWidgets.QComboBox(self)
         self.view_choice.addItems(["Heatmaps", SATURATION_VIEW])
         self.view_choice.setToolTip(
@@ -101,6 +102,7 @@ class GatesPanel(TracePanel):
             "share > 0.9); click a point to select its unit"
         )
         self.view_choice.move(2, 2)
+        self.title_tools = self.view_choice
         self.view_choice.adjustSize()
         self.saturation_graphics = new_graphics()
         self.saturation_graphics.hide()
