@@ -253,6 +253,31 @@ class ColourScale(QtWidgets.QWidget):
         painter.end()
 
 
+class FittingLabel(QtWidgets.QLabel):
+    """A one-line label that shows the longest of its texts that fits its width (the first one in its tooltip),
+    so that a narrow panel shortens the words rather than cutting them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: tuple[str, ...] = ("",)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+
+    def set_texts(self, *texts: str) -> None:
+        """From the longest to the shortest."""
+        self.texts = texts
+        self.setToolTip(texts[0])
+        self._fit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        metrics = self.fontMetrics()
+        fitting = [text for text in self.texts if metrics.horizontalAdvance(text) <= self.contentsRect().width()]
+        self.setText(fitting[0] if fitting else self.texts[-1])
+
+
 class TextView(QtWidgets.QWidget):
     """The coloured probe text with its header: which quantity colours it (a combo), whose it is, the scale."""
 
@@ -263,9 +288,8 @@ class TextView(QtWidgets.QWidget):
         self.quantity = QtWidgets.QComboBox()
         self.quantity.setToolTip(QUANTITY_TIP)
         self.quantity.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # Space and S stay the window's shortcuts
-        self.caption = QtWidgets.QLabel()
+        self.caption = FittingLabel()
         self.caption.setStyleSheet(f"color: {TEXT_COLOUR}")
-        self.caption.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.scale = ColourScale()
         header = QtWidgets.QHBoxLayout()
         header.setContentsMargins(MARGIN, 2, MARGIN, 0)
@@ -345,8 +369,7 @@ class TextView(QtWidgets.QWidget):
         self.grid.set_characters(labels, colours)
         self.scale.set_scale(table, levels)
         self.where = f"unit {unit}{where}"
-        self.caption.setText(f"of {self.where} under each character")
-        self.caption.setToolTip(self.caption.text())
+        self.caption.set_texts(f"of {self.where} under each character", f"of {self.where}", f"of unit {unit}")
 
     def describe(self, timestep: int) -> str:
         """"t=4 'a': h_t of unit 3 = 0.734" for the character at `timestep`."""

@@ -238,3 +238,21 @@ def test_the_characters_follow_the_font_scale(qtbot, panel, trained):
     finally:
         set_font_scale(1.0)
     assert grid.cell_rect(0).width() == width
+
+
+def test_a_narrow_view_shortens_its_caption_rather_than_cutting_it(qtbot):
+    view = TextView()
+    qtbot.addWidget(view)
+    texts = ("of unit 12 · layer 2, forward → under each character", "of unit 12 · layer 2, forward →", "of unit 12")
+    view.caption.set_texts(*texts)
+    view.show()
+    shown = []
+    for width in (1200, 420, 380, 330, 300):
+        view.resize(width, 200)
+        qtbot.wait(20)
+        caption = view.caption
+        fitting = [text for text in texts if caption.fontMetrics().horizontalAdvance(text) <= caption.width()]
+        assert fitting and caption.text() == fitting[0], width  # the longest that fits: nothing cut
+        shown.append(caption.text())
+    assert shown[0] == texts[0] and shown[-1] != texts[0] and len(set(shown)) >= 2
+    assert view.caption.toolTip() == texts[0]  # the whole caption, always
