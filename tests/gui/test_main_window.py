@@ -9,7 +9,8 @@ import pyqtgraph as pg
 import pytest
 from PyQt6.QtCore import Qt
 
-from lstm_viz.core.config import RunConfig, load_preset
+from lstm_viz import open_run
+from lstm_viz.core.config import ConfigError, RunConfig, load_preset
 from lstm_viz.core.runs import read_metrics
 from lstm_viz.core.snapshot import STATE_NAMES
 from lstm_viz.core.trainer import Trainer
@@ -22,6 +23,14 @@ from lstm_viz.gui.worker import NOTICE_MARK, WARNING_MARK, is_notice
 SMALL = RunConfig(hidden=8, seq_len=20, batch=8)
 TIMEOUT_MS = 20000
 PANEL_TITLES = ("Gates", "States", "Gradients through time", "Training", "Task view", "Cell")
+
+
+def has_records(run_dir) -> bool:
+    """Whether the run in `run_dir` can be opened and has a record."""
+    try:
+        return len(open_run(run_dir).steps) > 0
+    except ConfigError:
+        return False
 
 
 @pytest.fixture
@@ -529,7 +538,9 @@ def test_a_typed_probe_text_is_what_every_panel_shows_and_one_the_model_cannot_r
     assert controls.probe_text.toPlainText() == "\nZoe\n"  # the typed text stays to be mended
 
     window.worker.pause()
-    viewer = window.open_run_dialog(window.last_snapshot.run_dir)  # the run as recorded: the probe of its steps
+    run_dir = window.last_snapshot.run_dir
+    qtbot.waitUntil(lambda: has_records(run_dir), timeout=TIMEOUT_MS)  # the writer process may lag on a busy machine
+    viewer = window.open_run_dialog(run_dir)  # the run as recorded: the probe of its steps
     qtbot.addWidget(viewer)
     box = viewer.controls.probe_text  # the viewer follows the newest record, as the writer process makes them
     qtbot.waitUntil(lambda: box.toPlainText() == "\nzoe\nmax\n", timeout=TIMEOUT_MS)

@@ -79,7 +79,8 @@ def set_font_scale(scale: float) -> None:
     font.setPointSizeF(font.pointSizeF() * scale)
     QtWidgets.QApplication.setFont(font)  # the windows opened later
     for window in QtWidgets.QApplication.topLevelWidgets():  # and those open now: the application's font alone
-        window.setFont(font)  # does not reach them everywhere (not under pytest-qt, where no exec() runs)
+        if not sip.isdeleted(window):  # does not reach them everywhere (not under pytest-qt, where no exec() runs)
+            window.setFont(font)
     for widget in QtWidgets.QApplication.allWidgets():  # a widget with a style sheet keeps the font it had when
         if not sip.isdeleted(widget) and widget.styleSheet():  # the sheet was set (a coloured label, the note):
             widget.setStyleSheet(widget.styleSheet())  # set it again (one deleted on the way is left out)
