@@ -87,6 +87,18 @@ def test_a_message_lies_over_the_docks_and_moves_none_of_them(qtbot, window):
     assert not window.message_bar.isVisible() and geometry(window) == before
 
 
+def shown_window(qtbot, config, steps: int = 0) -> MainWindow:
+    """A window with the default layout (none remembered), shown, after `steps` training steps."""
+    window = MainWindow(config, remember_view=False)
+    qtbot.addWidget(window)
+    window.show()
+    if steps:
+        window.worker.start(until_step=steps)
+        done = lambda: window.last_snapshot is not None and window.last_snapshot.step >= steps  # noqa: E731
+        qtbot.waitUntil(done, timeout=TIMEOUT_MS)
+    return window
+
+
 def window_rect(widget):
     """`widget`'s rectangle in its window's coordinates."""
     return widget.rect().translated(widget.mapTo(widget.window(), widget.rect().topLeft()))
@@ -115,11 +127,8 @@ def plot_parts(window):
     ids=["1024x768", "1920x1080", "lecture 1024x768"],
 )
 def test_a_presets_note_takes_its_own_room_and_covers_no_panel(qtbot, size, lecture):
-    config = load_preset("exploding")  # the longest note
-    window = MainWindow(config, remember_view=False)
-    qtbot.addWidget(window)
-    window.show()
-    if lecture:  # four panels at x1.5 (the grid's least width is ~320 px: the note wrapped there must not count)
+    window = shown_window(qtbot, load_preset("exploding"))  # the longest note
+    if lecture:  # three panels at x1.5 (the grid's least width is ~320 px: the note wrapped there must not count)
         window.set_lecture_mode(True)
         window.showNormal()
     window.resize(*size)
@@ -258,11 +267,7 @@ def take_size(qtbot, window, width, height):
 
 @pytest.mark.parametrize("config", [SINE, NAMES], ids=["sine", "chars"])
 def test_the_window_fits_small_screens_with_nothing_cut_in_either_mode_and_any_text_size(qtbot, config):
-    window = MainWindow(config, remember_view=False)
-    qtbot.addWidget(window)
-    window.show()
-    window.worker.start(until_step=30)
-    qtbot.waitUntil(lambda: window.last_snapshot is not None and window.last_snapshot.step >= 30, timeout=TIMEOUT_MS)
+    window = shown_window(qtbot, config, steps=30)
     try:
         for lecture, scales in MODES:
             window.set_lecture_mode(lecture)
@@ -287,9 +292,7 @@ def test_the_window_fits_small_screens_with_nothing_cut_in_either_mode_and_any_t
 
 
 def test_in_lecture_mode_at_1024x768_axis_labels_are_16_points_or_more(qtbot):
-    window = MainWindow(SINE, remember_view=False)
-    qtbot.addWidget(window)
-    window.show()
+    window = shown_window(qtbot, SINE)
     window.set_lecture_mode(True)
     window.showNormal()
     window.resize(1024, 768)
@@ -325,11 +328,7 @@ def test_the_cell_diagrams_text_is_11_px_or_more_at_1024x768_and_whole_in_lectur
     from lstm_viz.gui.panels.cell import SCENE_H, SCENE_W
     from lstm_viz.gui.state import Selection
 
-    window = MainWindow(SINE, remember_view=False)
-    qtbot.addWidget(window)
-    window.show()
-    window.worker.start(until_step=5)
-    qtbot.waitUntil(lambda: window.last_snapshot is not None and window.last_snapshot.step >= 5, timeout=TIMEOUT_MS)
+    window = shown_window(qtbot, SINE, steps=5)
     window.set_lecture_mode(lecture)
     window.docks["Cell"].raise_()  # normal mode: the tab beside States
     window.select(Selection(0, 0, 3, 12))
