@@ -37,11 +37,14 @@ PROBE_TEXT_IN_EVENT = 40  # characters of a new probe text that events.csv names
 CHECKPOINT_FORMAT = "lstm_viz-checkpoint-1"
 ARCHITECTURE_SETTINGS = ("task", "text", "cell", "hidden", "layers", "bidirectional", "optimizer")
 OPTIMIZERS = {
-    "sgd": lambda params, config: torch.optim.SGD(params, lr=config.lr, momentum=config.momentum),
-    "adam": lambda params, config: torch.optim.Adam(params, lr=config.lr),
-    "rmsprop": lambda params, config: torch.optim.RMSprop(params, lr=config.lr),
-    "adagrad": lambda params, config: torch.optim.Adagrad(params, lr=config.lr),
+    "sgd": lambda params, config, **fused: torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, **fused),
+    "adam": lambda params, config, **fused: torch.optim.Adam(params, lr=config.lr, **fused),
+    "rmsprop": lambda params, config, **fused: torch.optim.RMSprop(params, lr=config.lr, **fused),
+    "adagrad": lambda params, config, **fused: torch.optim.Adagrad(params, lr=config.lr, **fused),
 }
+# torch's fused kernels update every parameter in one call, where its default loops over them in Python
+# (Adam at sine H=64: 78 us a step instead of 245, 4% of the step); same update, up to float32 rounding.
+FUSED_OPTIMIZERS = {"cpu": ("sgd", "adam", "adagrad"), "cuda": ("sgd", "adam")}  # RMSprop has none
 
 
 def optimizer_settings(config: RunConfig) -> dict:
@@ -126,7 +129,9 @@ class Trainer:
         """Built on first use: torch's first optimizer imports torch._dynamo (~2 s here),
         which would otherwise delay the window's first frame."""
         if self._optimizer is None:
-            self._optimizer = OPTIMIZERS[self.config.optimizer](self.parameters, self.config)
+            name = self.config.optimizer
+            fused = {"fused": True} if name in FUSED_OPTIMIZERS.get(self.device.type, ()) else {}
+            self._optimizer = OPTIMIZERS[name](self.parameters, self.config, **fused)
         return self._optimizer
 
     # ---- settings ------------------------------------------------------------------

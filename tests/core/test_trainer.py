@@ -1,3 +1,4 @@
+import copy
 import math
 
 import numpy as np
@@ -183,11 +184,12 @@ def test_metrics_seen_earlier_never_change_as_the_log_grows():
 
 
 TORCH_OPTIMIZERS = {  # what each optimizer should be after a live change to lr 0.003: torch's, lr aside at defaults
-    "sgd": lambda params: torch.optim.SGD(params, lr=0.003, momentum=SMALL.momentum),
-    "adam": lambda params: torch.optim.Adam(params, lr=0.003),
-    "rmsprop": lambda params: torch.optim.RMSprop(params, lr=0.003),
-    "adagrad": lambda params: torch.optim.Adagrad(params, lr=0.003),
+    "sgd": lambda params, **fused: torch.optim.SGD(params, lr=0.003, momentum=SMALL.momentum, **fused),
+    "adam": lambda params, **fused: torch.optim.Adam(params, lr=0.003, **fused),
+    "rmsprop": lambda params, **fused: torch.optim.RMSprop(params, lr=0.003, **fused),
+    "adagrad": lambda params, **fused: torch.optim.Adagrad(params, lr=0.003, **fused),
 }
+FUSED_ON_THE_CPU = ("sgd", "adam", "adagrad")  # the trainer uses torch's fused update where torch has one
 
 
 def group_settings(optimizer: torch.optim.Optimizer) -> list[dict]:
@@ -200,9 +202,49 @@ def test_a_live_change_sets_the_learning_rate_and_nothing_of_another_optimizer(o
     trainer = Trainer(SMALL.replace(optimizer=optimizer))
     trainer.step()
     trainer.apply(trainer.config.replace(lr=0.003))
-    reference = TORCH_OPTIMIZERS[optimizer]([torch.zeros(1)])
+    fused = {"fused": True} if optimizer in FUSED_ON_THE_CPU else {}
+    reference = TORCH_OPTIMIZERS[optimizer]([torch.zeros(1)], **fused)
     assert group_settings(trainer.optimizer) == group_settings(reference)
     assert np.isfinite(trainer.step().loss)
+
+
+@pytest.mark.parametrize("optimizer", TORCH_OPTIMIZERS)
+def test_each_optimizer_updates_the_weights_as_torchs_default_loop_does(optimizer):
+    """The fused update (one call for every parameter) is the update of torch's default, step after step."""
+    config = SMALL.replace(optimizer=optimizer, lr=0.003)
+    trainer = Trainer(config)
+    model = copy.deepcopy(trainer.model)
+    reference = TORCH_OPTIMIZERS[optimizer](list(model.parameters()))
+    generator = torch.Generator().manual_seed(config.seed)
+    for _ in range(5):
+        trainer.step()
+        inputs, targets = trainer.task.make_batch(config.batch, generator)
+        reference.zero_grad()
+        trainer.task.loss(model(inputs)[0], targets).backward()
+        reference.step()
+    initial = Trainer(config).model.state_dict()
+    assert max(float((weight - initial[name]).abs().max()) for name, weight in model.state_dict().items()) > 1e-3
+    for name, weight in model.state_dict().items():
+        torch.testing.assert_close(trainer.model.state_dict()[name], weight, rtol=0, atol=1e-6, msg=name)
+
+
+def test_a_checkpoint_of_torchs_default_adam_resumes_in_the_fused_one(tmp_path):
+    """Checkpoints saved before the trainer used the fused update hold the default's state: it loads and
+    goes on as the default would."""
+    trainer = Trainer(SMALL)
+    model = copy.deepcopy(trainer.model)
+    default = torch.optim.Adam(model.parameters(), lr=SMALL.lr)
+    for _ in range(3):
+        trainer.step()
+    checkpoint = trainer.checkpoint()
+    model.load_state_dict(checkpoint["model"])
+    default.load_state_dict(checkpoint["optimizer"])  # the fused state loads into the default: the same layout
+    checkpoint["optimizer"] = default.state_dict()
+    resumed = Trainer(SMALL)
+    resumed.load_checkpoint(checkpoint)
+    assert resumed.optimizer.param_groups[0]["fused"]
+    for _ in range(3):
+        assert math.isclose(resumed.step().loss, trainer.step().loss, rel_tol=1e-5)
 
 
 def test_clipping_by_value_acts_on_the_mean_loss_as_the_readme_says():
