@@ -208,31 +208,11 @@ def _forward(
     x = _in_order(x, direction)  # (T, F)
     hidden_out = _in_order(out[:, direction * hidden : (direction + 1) * hidden], direction)  # (T, H)
     hidden_prev = np.vstack([np.zeros((1, hidden), np.float32), hidden_out[:-1]])  # (T, H): h0 = 0
-    pre_input = x @ weights["weight_ih"].T + weights["bias_ih"]  # (T, G*H)
-    pre_hidden = hidden_prev @ weights["weight_hh"].T + weights["bias_hh"]  # (T, G*H)
     steps = {"weight_ih": weights["weight_ih"], "weight_hh": weights["weight_hh"], "hidden_prev": hidden_prev}
     steps["nonlinearity"] = nonlinearity
-    if cell == "lstm":
-        pre = pre_input + pre_hidden  # (T, 4H) torch order i|f|g|o
-        # One tanh over all four gates: sigmoid(z) = 0.5 + 0.5 tanh(z / 2) (halving is exact in floating point).
-        gates = np.tanh(pre * _LSTM_TANH_SCALE[hidden])  # (T, 4H)
-        for sigmoid_gate in (gates[:, : 2 * hidden], gates[:, 3 * hidden :]):  # i|f and o, in place
-            sigmoid_gate *= 0.5
-            sigmoid_gate += 0.5
-        input_gate, forget_gate, cell_candidate, output_gate = np.split(gates, 4, axis=1)  # (T, H) each, views
-        cell_state = input_gate * cell_candidate  # (T, H): i_t g_t, then c_t = f_t c_{t-1} + i_t g_t in place
-        forgotten = np.empty(hidden, np.float32)  # (H,) f_t c_{t-1}
-        for t in range(1, len(cell_state)):
-            cell_state[t] += np.multiply(forget_gate[t], cell_state[t - 1], out=forgotten)
-        steps.update(
-            input_gate=input_gate,
-            forget_gate=forget_gate,
-            cell_candidate=cell_candidate,
-            output_gate=output_gate,
-            cell=cell_state,
-            hidden=output_gate * np.tanh(cell_state),
-        )
-    elif cell == "gru":
+    if cell == "gru":  # the candidate gates W_hn h + b_hn apart from W_in x + b_in: two products
+        pre_input = x @ weights["weight_ih"].T + weights["bias_ih"]  # (T, 3H)
+        pre_hidden = hidden_prev @ weights["weight_hh"].T + weights["bias_hh"]  # (T, 3H)
         reset_gate = _sigmoid(pre_input[:, :hidden] + pre_hidden[:, :hidden])  # (T, H)
         update_gate = _sigmoid(pre_input[:, hidden : 2 * hidden] + pre_hidden[:, hidden : 2 * hidden])  # (T, H)
         candidate_hidden_part = pre_hidden[:, 2 * hidden :]  # (T, H): W_hn h + b_hn, gated by r
@@ -244,32 +224,56 @@ def _forward(
             candidate_hidden_part=candidate_hidden_part,
             hidden=(1 - update_gate) * candidate + update_gate * hidden_prev,
         )
-    else:
-        pre = pre_input + pre_hidden  # (T, H)
-        steps.update(hidden=np.tanh(pre) if nonlinearity == "tanh" else np.maximum(pre, 0))  # (T, H)
+        return steps
+    # z = h_prev W_hh^T + x W_ih^T + (b_ih + b_hh), summed in place into one (T, G*H) array
+    pre = hidden_prev @ weights["weight_hh"].T  # (T, G*H)
+    pre += x @ weights["weight_ih"].T
+    pre += weights["bias_ih"] + weights["bias_hh"]
+    if cell == "rnn":
+        steps.update(hidden=np.tanh(pre, out=pre) if nonlinearity == "tanh" else np.maximum(pre, 0, out=pre))
+        return steps
+    # One tanh over all four gates: sigmoid(z) = 0.5 + 0.5 tanh(z / 2) (halving is exact in floating point).
+    pre *= _LSTM_TANH_SCALE[hidden]
+    gates = np.tanh(pre, out=pre)  # (T, 4H) torch order i|f|g|o
+    for sigmoid_gate in (gates[:, : 2 * hidden], gates[:, 3 * hidden :]):  # i|f and o, in place
+        sigmoid_gate *= 0.5
+        sigmoid_gate += 0.5
+    input_gate, forget_gate, cell_candidate, output_gate = np.split(gates, 4, axis=1)  # (T, H) each, views
+    cell_state = input_gate * cell_candidate  # (T, H): i_t g_t, then c_t = f_t c_{t-1} + i_t g_t in place
+    forgotten = np.empty(hidden, np.float32)  # (H,) f_t c_{t-1}
+    for cell_now, cell_before, forget_now in zip(cell_state[1:], cell_state, forget_gate[1:]):  # rows (H,)
+        cell_now += np.multiply(forget_now, cell_before, out=forgotten)
+    tanh_cell = np.tanh(cell_state)  # (T, H)
+    steps.update(
+        gates=gates,
+        input_gate=input_gate,
+        forget_gate=forget_gate,
+        cell_candidate=cell_candidate,
+        output_gate=output_gate,
+        cell=cell_state,
+        tanh_cell=tanh_cell,
+        hidden=output_gate * tanh_cell,
+    )
     return steps
 
 
 def _lstm_backward(steps: dict, direct: np.ndarray) -> np.ndarray:
     """BPTT through one LSTM direction; fills grad_hidden / grad_cell, returns dL/dz (T, 4H).
 
-    The loop over time does only what must be sequential, in place into preallocated rows (six numpy calls
-    a step, no allocation): at T=1000 Python's per-call cost would otherwise be most of the probe."""
-    input_gate, forget_gate = steps["input_gate"], steps["forget_gate"]
+    The loop over time does only what must be sequential, in place into preallocated rows (seven numpy calls
+    a step, no allocation, rows handed out by zip): at T=1000 Python's per-call cost would otherwise be most of
+    the probe."""
+    gates, input_gate, forget_gate = steps["gates"], steps["input_gate"], steps["forget_gate"]
     cell_candidate, output_gate, cell_state = steps["cell_candidate"], steps["output_gate"], steps["cell"]
+    tanh_cell = steps["tanh_cell"]
     length, hidden = cell_state.shape
-    tanh_cell = np.tanh(cell_state)  # (T, H)
-    cell_prev = np.vstack([np.zeros((1, hidden), np.float32), cell_state[:-1]])  # (T, H)
-    # dz_t = [dc*i', dc*f', dc*g', dh*o'] with these factors:
-    factors = np.stack(
-        [
-            cell_candidate * input_gate * (1 - input_gate),
-            cell_prev * forget_gate * (1 - forget_gate),
-            input_gate * (1 - cell_candidate**2),
-            tanh_cell * output_gate * (1 - output_gate),
-        ],
-        axis=1,
-    )  # (T, 4, H)
+    # dz_t = [dc*i', dc*f', dc*g', dh*o'] with these factors, the sigmoids' s(1 - s) taken over all four at once:
+    factors = (gates * (1 - gates)).reshape(length, 4, hidden)  # (T, 4, H); row 2 (g) replaced below
+    factors[:, 0] *= cell_candidate
+    factors[1:, 1] *= cell_state[:-1]
+    factors[0, 1] = 0  # c_0 = 0
+    np.multiply(input_gate, 1 - cell_candidate**2, out=factors[:, 2])
+    factors[:, 3] *= tanh_cell
     hidden_to_cell = output_gate * (1 - tanh_cell**2)  # (T, H): dh_t/dc_t
     forget_next = np.vstack([forget_gate[1:], np.zeros((1, hidden), np.float32)])  # (T, H): f_{t+1}
     weight_hh = steps["weight_hh"]  # (4H, H)
@@ -277,17 +281,29 @@ def _lstm_backward(steps: dict, direct: np.ndarray) -> np.ndarray:
     grad_hidden = np.empty((length, hidden), np.float32)
     grad_cell = np.zeros((length + 1, hidden), np.float32)  # (T+1, H)
     grad_pre = np.zeros((length + 1, 4, hidden), np.float32)  # (T+1, 4, H)
+    grad_pre_flat = grad_pre.reshape(length + 1, 4 * hidden)  # (T+1, 4H), a view
     forgotten = np.empty(hidden, np.float32)  # (H,) f_{t+1} dc_{t+1}
-    for t in range(length - 1, -1, -1):
-        grad_h, grad_c, grad_z = grad_hidden[t], grad_cell[t], grad_pre[t]  # (H,) (H,) (4, H)
-        np.matmul(grad_pre[t + 1].reshape(-1), weight_hh, out=grad_h)  # W_hh^T dz_{t+1}
-        grad_h += direct[t]
-        np.multiply(grad_h, hidden_to_cell[t], out=grad_c)
-        grad_c += np.multiply(grad_cell[t + 1], forget_next[t], out=forgotten)
-        np.multiply(grad_c, factors[t, :3], out=grad_z[:3])  # i, f, g rows
-        np.multiply(grad_h, factors[t, 3], out=grad_z[3])  # o row
+    backwards = slice(length - 1, None, -1)  # t = T-1 ... 0
+    rows = zip(
+        grad_hidden[backwards],
+        grad_cell[backwards],
+        grad_cell[length:0:-1],  # dc_{t+1}
+        grad_pre[backwards],
+        grad_pre_flat[length:0:-1],  # dz_{t+1}
+        direct[backwards],
+        hidden_to_cell[backwards],
+        forget_next[backwards],
+        factors[backwards],
+    )
+    for grad_h, grad_c, grad_c_next, grad_z, grad_z_next, direct_t, hidden_to_cell_t, forget_next_t, factor in rows:
+        np.dot(grad_z_next, weight_hh, out=grad_h)  # W_hh^T dz_{t+1}
+        grad_h += direct_t
+        np.multiply(grad_h, hidden_to_cell_t, out=grad_c)
+        grad_c += np.multiply(grad_c_next, forget_next_t, out=forgotten)
+        np.multiply(grad_c, factor[:3], out=grad_z[:3])  # i, f, g rows
+        np.multiply(grad_h, factor[3], out=grad_z[3])  # o row
     steps.update(grad_hidden=grad_hidden, grad_cell=grad_cell[:length])
-    return grad_pre[:length].reshape(length, 4 * hidden)
+    return grad_pre_flat[:length]
 
 
 def _gru_backward(steps: dict, direct: np.ndarray) -> np.ndarray:
