@@ -199,30 +199,31 @@ class CharTask(Task):
         temperature = max(float(temperature), MIN_TEMPERATURE)
         prompt_ids = self.encode(start).unsqueeze(0).expand(count, -1)  # (count, P)
         newline_id = self.char_to_id.get("\n", -1) if stop_at_newline else -1
-        sampled_ids = torch.zeros(count, length, dtype=torch.int64)  # (count, L)
-        finished = torch.zeros(count, dtype=torch.bool)  # (count,)
-        steps_taken = 0
+        sampled_ids = []  # per step (count, 1)
+        finished = torch.zeros(count, 1, dtype=torch.bool)  # (count, 1)
         with torch.no_grad():
             logits, state = model(prompt_ids, None)  # (count, P, V)
             for step in range(length):
-                next_logits = logits[:, -1, :] / temperature  # (count, V)
-                if not torch.isfinite(next_logits).all():
+                probabilities = torch.softmax(logits[:, -1] / temperature, dim=-1)  # (count, V)
+                try:
+                    next_ids = torch.multinomial(probabilities, 1, generator=generator)  # (count, 1)
+                except RuntimeError:  # torch refuses NaN and inf probabilities, which only non-finite outputs give
                     raise _NonFiniteOutputs(
                         "cannot sample: the model outputs are not finite; lower lr or turn clipping on"
-                    )
-                probabilities = torch.softmax(next_logits, dim=-1)  # (count, V)
-                next_ids = torch.multinomial(probabilities, 1, generator=generator)  # (count, 1)
-                sampled_ids[:, step] = next_ids[:, 0]
-                steps_taken = step + 1
-                finished |= next_ids[:, 0] == newline_id
-                if bool(finished.all()) or steps_taken == length:
+                    ) from None
+                sampled_ids.append(next_ids)
+                if newline_id >= 0:
+                    finished |= next_ids == newline_id
+                    if finished.all():
+                        break
+                if step + 1 == length:
                     break
                 logits, state = model(next_ids, state)  # (count, 1, V)
         samples = []
-        for row in sampled_ids[:, :steps_taken]:
+        for row in torch.cat(sampled_ids, dim=1) if sampled_ids else prompt_ids[:, :0]:  # (count, steps taken)
             text = self.decode(row)
             samples.append(text.split("\n", 1)[0] if stop_at_newline else text)
-        return samples, finished.tolist()
+        return samples, finished[:, 0].tolist()
 
 
 def probe_ids(text: str, vocab, source: str) -> list[int]:
