@@ -18,6 +18,8 @@ SECTIONS = ("training", "probe", "metrics", "plotting", "gui", "history", "recor
 TARGETS = {
     "train_ratio_sine": (">=", 0.95, "steps per CPU s, Trainer + snapshot every 100 ms / plain nn.LSTM, sine H=64"),
     "train_ratio_char": (">=", 0.97, "the same, chars (names) H=128 T=100"),
+    "train_ratio_sine_fused": (None, None, "the same over a plain loop with fused Adam, as the Trainer's"),
+    "train_ratio_char_fused": (None, None, "the same over a plain loop with fused Adam, as the Trainer's"),
     "loop_ratio": (None, None, "steps per CPU s, Trainer + snapshots / per-timestep cell loop with gates, sine H=64"),
     "history_ratio_sine": (">=", 0.97, "steps per CPU s, recording the run's history / not (both live), sine H=64"),
     "history_ratio_char": (">=", 0.97, "the same, chars (names) H=128 T=100"),

@@ -91,14 +91,16 @@ class LiveTrainer:
 
 
 class PlainLoop:
-    """Hand-written nn.LSTM + nn.Linear training loop with Adam: what torch alone costs."""
+    """Hand-written nn.LSTM + nn.Linear training loop with Adam: what torch alone costs. torch's default Adam, as
+    a user writes it; fused: its fused update, which the Trainer uses (what watching costs, the optimizer aside)."""
 
-    def __init__(self, config: RunConfig) -> None:
+    def __init__(self, config: RunConfig, fused: bool = False) -> None:
         self.config = config
         self.task = make_task(config)
         self.recurrent = self.make_recurrent()
         self.head = nn.Linear(config.hidden, self.task.output_size)
-        self.optimizer = torch.optim.Adam([*self.recurrent.parameters(), *self.head.parameters()], lr=config.lr)
+        parameters = [*self.recurrent.parameters(), *self.head.parameters()]
+        self.optimizer = torch.optim.Adam(parameters, lr=config.lr, **({"fused": True} if fused else {}))
         self.generator = torch.Generator().manual_seed(config.seed)
         for _ in range(WARMUP_STEPS):
             self.step()
@@ -172,6 +174,7 @@ def run(quick: bool) -> dict:
         "trainer_live": LiveTrainer(sine),
         "trainer": LiveTrainer(sine, capture=False),
         "plain_lstm": PlainLoop(sine),
+        "plain_lstm_fused_adam": PlainLoop(sine, fused=True),
         "cell_loop": CellLoop(sine),
         f"trainer_live_{HISTORY}_steps_history": LiveTrainer(sine, history=HISTORY),
         "trainer_live_recording": LiveTrainer(sine, record=True),
@@ -179,6 +182,7 @@ def run(quick: bool) -> dict:
     char_sides = {"trainer_live": LiveTrainer(char), "trainer": LiveTrainer(char, capture=False)}
     char_sides["trainer_live_recording"] = LiveTrainer(char, record=True)
     char_sides["plain_lstm"] = PlainLoop(char)
+    char_sides["plain_lstm_fused_adam"] = PlainLoop(char, fused=True)
     # chars runs ~20 steps per CPU second: longer rounds keep the granularity of whole steps small
     details = {"sine": compare(sine, sine_sides, seconds, repeats)}
     details["char"] = compare(char, char_sides, 2 * seconds, repeats)
@@ -188,6 +192,9 @@ def run(quick: bool) -> dict:
         "train_ratio_char": details["char"]["ratios_to_plain_lstm"]["trainer_live"],
         "loop_ratio": median_ratio(sine_rounds["trainer_live"], sine_rounds["cell_loop"]),
     }
+    for task in ("sine", "char"):  # the same, against a plain loop with the Trainer's fused Adam: watching alone
+        rounds = details[task]["steps_per_cpu_s"]
+        figures[f"train_ratio_{task}_fused"] = median_ratio(rounds["trainer_live"], rounds["plain_lstm_fused_adam"])
     for task in ("sine", "char"):  # recording the run's history vs not, both with live capture
         rounds = details[task]["steps_per_cpu_s"]
         figures[f"history_ratio_{task}"] = median_ratio(rounds["trainer_live_recording"], rounds["trainer_live"])
