@@ -65,10 +65,11 @@ def colour_table(colormap: str) -> np.ndarray:
     return argb_table(pg.colormap.get(colormap).getLookupTable(nPts=256))
 
 
-def ink_for(background: int) -> QtGui.QColor:
-    """Black on a light cell, white on a dark one (relative luminance of the 0xAARRGGBB colour)."""
-    red, green, blue = (background >> 16) & 0xFF, (background >> 8) & 0xFF, background & 0xFF
-    return QtGui.QColor("black") if 0.299 * red + 0.587 * green + 0.114 * blue > 140 else QtGui.QColor("white")
+def dark_on(backgrounds: np.ndarray) -> np.ndarray:
+    """(n,) whether black ink (else white) reads on each 0xAARRGGBB colour of `backgrounds` (n,): a light one,
+    by its relative luminance."""
+    red, green, blue = ((backgrounds >> shift) & 0xFF for shift in (16, 8, 0))  # (n,) each
+    return 0.299 * red + 0.587 * green + 0.114 * blue > 140
 
 
 class CharacterGrid(QtWidgets.QWidget):
@@ -168,16 +169,27 @@ class CharacterGrid(QtWidgets.QWidget):
 
     # ---- painting and the mouse ------------------------------------------------------------
     def paintEvent(self, event) -> None:  # noqa: N802
+        """Each character on its colour, in ink that stands out on it; the per-cell work is numpy's and Qt's
+        (a names frame repaints a hundred cells)."""
         painter = QtGui.QPainter(self)
         painter.fillRect(self.rect(), QtGui.QColor("black"))
         flags = QtCore.Qt.AlignmentFlag.AlignCenter
-        for timestep, label in enumerate(self.labels):
-            rect = self.cell_rect(timestep)
-            if not rect.intersects(event.rect()):
+        count = len(self.labels)
+        colours = np.full(count, 0xFF000000, dtype=np.uint32)  # (T,) black where no colour is known
+        known = min(count, len(self.colours))
+        colours[:known] = self.colours[:known]
+        black_ink = dark_on(colours)  # (T,)
+        inks = {True: QtGui.QColor("black"), False: QtGui.QColor("white")}
+        columns, exposed = self.columns(), event.rect()
+        width, height = self.cell_size.width(), self.cell_size.height()
+        for timestep, (label, colour, black) in enumerate(zip(self.labels, colours.tolist(), black_ink.tolist())):
+            line, column = divmod(timestep, columns)  # as cell_rect places it
+            left, top = MARGIN + column * (width + CELL_GAP), MARGIN + line * (height + CELL_GAP)
+            rect = QtCore.QRect(left, top, width, height)
+            if not rect.intersects(exposed):
                 continue
-            colour = int(self.colours[timestep]) if timestep < len(self.colours) else 0xFF000000
             painter.fillRect(rect, QtGui.QColor.fromRgba(colour))
-            painter.setPen(ink_for(colour))
+            painter.setPen(inks[black])
             painter.drawText(rect, flags, label)
         if self.highlighted is not None and 0 <= self.highlighted < len(self.labels):
             painter.setPen(QtGui.QPen(QtGui.QColor("white"), 2))
