@@ -420,6 +420,7 @@ def _open_sweep(args: argparse.Namespace) -> int:
 
     if args.step is not None:
         raise ConfigError(f"--step is for a run; '{args.run}' is a sweep (open one of its runs to scrub it)")
+    _refuse_lecture(args.lecture, "a sweep", "; open one of its runs in lecture mode")
     read_sweep(args.run)  # readable, or exit 2 here
     if _cannot_open_window(args.screenshot):
         return 1
@@ -428,10 +429,10 @@ def _open_sweep(args: argparse.Namespace) -> int:
     return open_sweep_app(Path(args.run).expanduser(), screenshot=args.screenshot)
 
 
-def _refuse_lecture(lecture: bool) -> None:
-    """A comparison window has no lecture mode: --lecture is one line, not silently a normal window."""
+def _refuse_lecture(lecture: bool, window: str = "a comparison", hint: str = " (Ctrl+plus enlarges its text)") -> None:
+    """A comparison's or a sweep's window has no lecture mode: --lecture is one line, not silently a normal window."""
     if lecture:
-        raise ConfigError("--lecture is for one run's window; a comparison has none (Ctrl+plus makes its text larger)")
+        raise ConfigError(f"--lecture is for one run's window; {window} has none{hint}")
 
 
 def _open_comparison(args: argparse.Namespace) -> int:

@@ -67,7 +67,7 @@ def test_lecture_mode_for_a_comparison_is_one_line_and_exit_2_not_a_normal_windo
     """A comparison window has no lecture mode; '--compare ... --lecture' opened one in normal mode, saying nothing."""
     assert cli.main(["--preset", "adding-100", "--compare", "cell=lstm,rnn", "--lecture"]) == 2
     assert capsys.readouterr().err == (
-        "lstm-viz: error: --lecture is for one run's window; a comparison has none (Ctrl+plus makes its text larger)\n"
+        "lstm-viz: error: --lecture is for one run's window; a comparison has none (Ctrl+plus enlarges its text)\n"
     )
     assert cli.main(["train", *SMALL, "--compare", "cell=lstm,rnn", "--out", str(tmp_path / "cmp")]) == 0
     capsys.readouterr()

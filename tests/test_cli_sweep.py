@@ -161,3 +161,6 @@ def test_open_shows_a_sweep_folder_and_its_screenshot(tmp_path, capsys):
     assert shot.stat().st_size > 1000
     assert cli.main(["open", str(tmp_path / "lags"), "--step", "3"]) == 2
     assert "is a sweep" in capsys.readouterr().err
+    assert cli.main(["open", str(tmp_path / "lags"), "--lecture"]) == 2  # not silently a normal window
+    error = capsys.readouterr().err
+    assert "--lecture" in error and "a sweep has none" in error and len(error.strip().splitlines()) == 1
