@@ -19,6 +19,7 @@ from lstm_viz.gui.panels.plots import (
     CACHED,
     COLORBAR_WIDTH,
     ReadOut,
+    RecallingAxis,
     TimePlot,
     follow_scale,
     nice_limit,
@@ -115,6 +116,17 @@ class RowImage(pg.ImageItem):
         super().mouseClickEvent(event)
 
 
+def recall_colorbar_pictures(colorbar: pg.ColorBarItem) -> None:
+    """Give `colorbar` a RecallingAxis for its values, set up as pyqtgraph sets up the one it makes: its levels go
+    back and forth between a few round values (nice_limit)."""
+    axis = RecallingAxis("right")
+    colorbar.setAxisItems({"right": axis})
+    axis.setStyle(showValues=True)
+    axis.unlinkFromView()
+    axis.setRange(*colorbar.values)
+    colorbar.axis = axis
+
+
 class Heatmap:
     """A TimePlot showing a (T, H) quantity as units × time, with a fixed-level or
     symmetric colour bar, a hover read-out and thin markers on the selected unit (a row) and
@@ -143,6 +155,7 @@ class Heatmap:
             self.colorbar = pg.ColorBarItem(
                 values=levels or TANH_LEVELS, colorMap=colormap, interactive=False, colorMapMenu=False, width=14
             )
+            recall_colorbar_pictures(self.colorbar)
             self.colorbar.setFixedWidth(scaled(COLORBAR_WIDTH))
             self.colorbar.axis.setWidth(scaled(COLORBAR_AXIS_WIDTH))
             style_axis(self.colorbar.axis)

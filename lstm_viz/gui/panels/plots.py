@@ -4,6 +4,7 @@ characters), a log-scale axis, a styled plot whose auto-range moves in round ste
 What keeps a frame of all panels at H=128, T=200 cheap (each measured):
 - axes and titles are painted from cached pixmaps until they change, and the auto-range snaps
   to round bounds, so ticks change only when the data leaves them;
+- an axis keeps the pictures of the last ranges it showed (RecallingAxis): round bounds recur;
 - panels apply the auto-range after new data, before painting: a range that moves while the
   view paints makes Qt paint the whole panel a second time;
 - each view repaints whole (FullViewportUpdate), not the union of changed regions;
@@ -217,7 +218,61 @@ def _label_strides():
             yield mantissa * 10**exponent
 
 
-class TimeAxis(pg.AxisItem):
+class RecallingAxis(pg.AxisItem):
+    """An axis that keeps the pictures of the last few ranges (and ticks) it showed and paints one of them again
+    rather than laying out its ticks anew: round bounds make ranges recur (a colour bar going back and forth
+    between ±0.01 and ±0.02, a log axis between two decades), and laying out an axis costs ~0.5 ms of a frame.
+    A picture is kept for its range, ticks and bounding rectangle (which holds the view's for grid lines); any
+    other change (size, font, pen, style, labels: pyqtgraph forgets the picture then) forgets them all."""
+
+    KEPT_PICTURES = 8
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._pictures: dict[tuple, QtGui.QPicture] = {}  # oldest first
+        self._keyed_change = False  # a new range or ticks: the kept pictures stay valid
+        super().__init__(*args, **kwargs)
+
+    @property
+    def picture(self) -> QtGui.QPicture | None:
+        return self._picture
+
+    @picture.setter
+    def picture(self, picture: QtGui.QPicture | None) -> None:
+        if picture is None and not self._keyed_change:
+            self._pictures.clear()
+        self._picture = picture
+
+    def setRange(self, mn, mx):  # noqa: N802 (pyqtgraph's name)
+        self._keyed_change = True
+        try:
+            super().setRange(mn, mx)
+        finally:
+            self._keyed_change = False
+
+    def setTicks(self, ticks=None):  # noqa: N802
+        self._keyed_change = True
+        try:
+            super().setTicks(ticks)
+        finally:
+            self._keyed_change = False
+
+    def paint(self, p, opt, widget):
+        rect = self.boundingRect()
+        key = (tuple(self.range), repr(self._tickLevels), rect.x(), rect.y(), rect.width(), rect.height())
+        if self.picture is None and key in self._pictures:
+            self.picture = self._pictures.pop(key)
+        self._keyed_change = True  # laying out the ticks forgets the picture (_updateWidth) and may resize the axis,
+        try:  # which forgets the pictures then (resizeEvent)
+            super().paint(p, opt, widget)
+        finally:
+            self._keyed_change = False
+        self._pictures.pop(key, None)
+        self._pictures[key] = self.picture  # the newest last
+        if len(self._pictures) > self.KEPT_PICTURES:
+            del self._pictures[next(iter(self._pictures))]
+
+
+class TimeAxis(RecallingAxis):
     """A timestep axis; with labels (the probe's characters) its ticks show them: every one where the
     widest of them fits LABEL_GAP apart, else every k-th, recomputed on zoom and resize."""
 
@@ -280,7 +335,7 @@ class TimeAxis(pg.AxisItem):
         return [self.labels[i] if 0 <= i < len(self.labels) else "" for i in indices]
 
 
-class ValueAxis(pg.AxisItem):
+class ValueAxis(RecallingAxis):
     """A plot's value axis whose grid lines are opaque: their faded colours blended onto the black
     background beforehand (Qt draws lines with alpha several times slower; a plot whose range
     changes draws them anew), and whose labels at the very ends of the axis are drawn too, reaching
@@ -594,7 +649,8 @@ class Plot(pg.PlotItem):
         grid: bool = True,
         bottom_axis: pg.AxisItem | None = None,
     ) -> None:
-        axes = {"bottom": bottom_axis or pg.AxisItem("bottom"), "left": LogAxis("left") if log_y else ValueAxis("left")}
+        left_axis = LogAxis("left") if log_y else ValueAxis("left")
+        axes = {"bottom": bottom_axis or RecallingAxis("bottom"), "left": left_axis}
         super().__init__(viewBox=SteadyViewBox(log_y), axisItems=axes)
         self.log_y = log_y
         self.title_height = scaled(TITLE_HEIGHT)

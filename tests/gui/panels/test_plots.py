@@ -11,6 +11,7 @@ from PyQt6.QtGui import QFontMetrics
 from lstm_viz.gui.panels.plots import (
     LOG_LABEL_PIXELS,
     MIN_VIEW_HEIGHT,
+    TICK_POINTS,
     BoldCurve,
     LogAxis,
     Plot,
@@ -101,6 +102,33 @@ def test_the_auto_range_stays_put_while_the_data_moves_inside_it(qtbot, shown_pl
     curve.setData(timesteps, 0.1 * wave)  # much smaller: it shrinks
     qtbot.wait(20)
     assert plot.viewRange()[1][1] - plot.viewRange()[1][0] < 0.5
+
+
+def test_an_axis_paints_a_range_it_showed_before_from_the_picture_it_kept_then(qtbot, shown_plot):
+    view, plot, curve = shown_plot
+    timesteps = np.arange(50)
+    wave = np.sin(timesteps / 5)
+    axis = plot.getAxis("left")
+    curve.setData(timesteps, wave)
+    qtbot.wait(20)
+    first_range, first_picture, first_image = plot.viewRange()[1], axis.picture, view.grab().toImage()
+    curve.setData(timesteps, 30 * wave)  # another range, other ticks
+    qtbot.wait(20)
+    assert plot.viewRange()[1] != first_range and axis.picture is not first_picture
+    curve.setData(timesteps, wave)  # back: the range shrinks to the first one
+    qtbot.wait(20)
+    assert plot.viewRange()[1] == first_range
+    assert axis.picture is first_picture  # not laid out again
+    assert view.grab().toImage() == first_image  # the same pixels as when first drawn
+    axis.setTickFont(tick_font(2 * TICK_POINTS))  # another font: a kept picture would show the old one
+    qtbot.wait(20)
+    assert axis.picture is not first_picture
+    curve.setData(timesteps, 30 * wave)
+    qtbot.wait(20)
+    curve.setData(timesteps, wave)
+    qtbot.wait(20)
+    assert plot.viewRange()[1] == first_range and axis.picture is not first_picture
+    assert view.grab().toImage() != first_image
 
 
 def test_time_axis_shows_characters_every_kth_so_that_labels_do_not_overlap(qapp):
