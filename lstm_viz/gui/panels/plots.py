@@ -230,6 +230,7 @@ class RecallingAxis(pg.AxisItem):
     def __init__(self, *args, **kwargs) -> None:
         self._pictures: dict[tuple, QtGui.QPicture] = {}  # oldest first
         self._keyed_change = False  # a new range or ticks: the kept pictures stay valid
+        self._rect_key: tuple | None = None  # the geometry of the axis and its view that _rect is for
         super().__init__(*args, **kwargs)
 
     @property
@@ -240,7 +241,22 @@ class RecallingAxis(pg.AxisItem):
     def picture(self, picture: QtGui.QPicture | None) -> None:
         if picture is None and not self._keyed_change:
             self._pictures.clear()
+            self._rect_key = None
         self._picture = picture
+
+    def boundingRect(self):  # noqa: N802 (Qt's name)
+        """rect_for(), worked out again only when the axis or the view it draws grid lines over moved or changed
+        size, or something that forgets the kept pictures changed (a font, a style): Qt asks for it several times
+        whenever it paints the axis, even from its cached pixmap."""
+        view = self.linkedView() if getattr(self, "grid", False) is not False else None
+        key = (self.geometry().getRect(), view.geometry().getRect() if view is not None else None)
+        if key != self._rect_key:
+            self._rect_key, self._rect = key, self.rect_for()
+        return QtCore.QRectF(self._rect)
+
+    def rect_for(self) -> QtCore.QRectF:
+        """The bounding rectangle, worked out."""
+        return super().boundingRect()
 
     def setRange(self, mn, mx):  # noqa: N802 (pyqtgraph's name)
         self._keyed_change = True
@@ -342,8 +358,8 @@ class ValueAxis(RecallingAxis):
     half a line past them (pyqtgraph leaves out a label not wholly inside the axis: a short plot
     kept only the one in the middle)."""
 
-    def boundingRect(self):  # noqa: N802 (pyqtgraph's name)
-        rect = super().boundingRect()
+    def rect_for(self) -> QtCore.QRectF:
+        rect = super().rect_for()
         if self.orientation in ("left", "right"):
             half_line = QtGui.QFontMetricsF(self.style["tickFont"] or tick_font()).height() / 2 + 1
             rect = rect.adjusted(0, -half_line, 0, half_line)

@@ -131,6 +131,20 @@ def test_an_axis_paints_a_range_it_showed_before_from_the_picture_it_kept_then(q
     assert view.grab().toImage() != first_image
 
 
+def test_a_grid_axis_bounds_follow_its_view_when_only_the_view_widens(qtbot, shown_plot):
+    view, plot, curve = shown_plot
+    curve.setData(np.arange(50), np.sin(np.arange(50) / 5))
+    qtbot.wait(20)
+    axis = plot.getAxis("left")  # its grid lines cross the view: its bounds cover the view
+    before = axis.boundingRect()
+    assert before.contains(axis.mapRectFromItem(plot.vb, plot.vb.boundingRect()))
+    view.resize(800, 300)  # wider: the axis keeps its geometry, the view grows
+    qtbot.waitUntil(lambda: plot.vb.width() > 600)
+    after = axis.boundingRect()
+    assert after.width() > before.width() + 250
+    assert after.contains(axis.mapRectFromItem(plot.vb, plot.vb.boundingRect()))
+
+
 def test_time_axis_shows_characters_every_kth_so_that_labels_do_not_overlap(qapp):
     axis = TimeAxis()
     labels = tuple("hello world, this is a probe text"[:30])
