@@ -227,8 +227,8 @@ def _forward(
         return steps
     # z = h_prev W_hh^T + x W_ih^T + (b_ih + b_hh), summed in place into one (T, G*H) array
     pre = hidden_prev @ weights["weight_hh"].T  # (T, G*H)
-    pre += x @ weights["weight_ih"].T
-    pre += weights["bias_ih"] + weights["bias_hh"]
+    pre += x @ weights["weight_ih"].T  # (T, G*H)
+    pre += weights["bias_ih"] + weights["bias_hh"]  # (G*H,)
     if cell == "rnn":
         steps.update(hidden=np.tanh(pre, out=pre) if nonlinearity == "tanh" else np.maximum(pre, 0, out=pre))
         return steps

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from lstm_viz.core.config import Clip, ConfigError, RunConfig
+from lstm_viz.core.runs import load_checkpoint, restore_trainer, save_checkpoint
 from lstm_viz.core.trainer import Trainer, architecture_differences, needs_new_model
 
 SMALL = RunConfig(hidden=8, seq_len=20, batch=8)
@@ -229,22 +230,19 @@ def test_each_optimizer_updates_the_weights_as_torchs_default_loop_does(optimize
 
 
 def test_a_checkpoint_of_torchs_default_adam_resumes_in_the_fused_one(tmp_path):
-    """Checkpoints saved before the trainer used the fused update hold the default's state: it loads and
-    goes on as the default would."""
-    trainer = Trainer(SMALL)
-    model = copy.deepcopy(trainer.model)
-    default = torch.optim.Adam(model.parameters(), lr=SMALL.lr)
+    """Checkpoints saved before the trainer used the fused update hold the default Adam's state: such a run
+    resumes with the fused one and goes on as the default would have."""
+    before = Trainer(SMALL)
+    before._optimizer = torch.optim.Adam(before.parameters, lr=SMALL.lr)  # what the trainer built until now
     for _ in range(3):
-        trainer.step()
-    checkpoint = trainer.checkpoint()
-    model.load_state_dict(checkpoint["model"])
-    default.load_state_dict(checkpoint["optimizer"])  # the fused state loads into the default: the same layout
-    checkpoint["optimizer"] = default.state_dict()
-    resumed = Trainer(SMALL)
-    resumed.load_checkpoint(checkpoint)
+        before.step()
+    save_checkpoint(tmp_path / "old.pt", before)
+    checkpoint = load_checkpoint(tmp_path / "old.pt")
+    assert checkpoint["optimizer"]["param_groups"][0]["fused"] is None  # the default's state, not the fused one's
+    resumed = restore_trainer(checkpoint)
     assert resumed.optimizer.param_groups[0]["fused"]
     for _ in range(3):
-        assert math.isclose(resumed.step().loss, trainer.step().loss, rel_tol=1e-5)
+        assert math.isclose(resumed.step().loss, before.step().loss, rel_tol=1e-5)
 
 
 def test_clipping_by_value_acts_on_the_mean_loss_as_the_readme_says():

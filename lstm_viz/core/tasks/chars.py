@@ -207,7 +207,7 @@ class CharTask(Task):
                 probabilities = torch.softmax(logits[:, -1] / temperature, dim=-1)  # (count, V)
                 try:
                     next_ids = torch.multinomial(probabilities, 1, generator=generator)  # (count, 1)
-                except RuntimeError:  # torch refuses NaN and inf probabilities, which only non-finite outputs give
+                except RuntimeError:  # torch refuses NaN probabilities: NaN or +inf outputs (a -inf one is p = 0)
                     raise _NonFiniteOutputs(
                         "cannot sample: the model outputs are not finite; lower lr or turn clipping on"
                     ) from None
@@ -220,7 +220,8 @@ class CharTask(Task):
                     break
                 logits, state = model(next_ids, state)  # (count, 1, V)
         samples = []
-        for row in torch.cat(sampled_ids, dim=1) if sampled_ids else prompt_ids[:, :0]:  # (count, steps taken)
+        no_steps = torch.empty(count, 0, dtype=torch.int64)  # (count, 0): a sample of length 0
+        for row in torch.cat(sampled_ids, dim=1) if sampled_ids else no_steps:  # (count, steps taken)
             text = self.decode(row)
             samples.append(text.split("\n", 1)[0] if stop_at_newline else text)
         return samples, finished[:, 0].tolist()
