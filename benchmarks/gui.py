@@ -318,7 +318,10 @@ def startup(runs: int, screenshot_run: bool) -> tuple[float, dict]:
         return time.time() - started, _children_cpu_seconds() - cpu_before
 
     rounds = alternate({"first_frame": first_frame, "import_torch": import_torch}, runs)
-    details = {name: {"wall_s": medians(samples)[0], "cpu_s": medians(samples)[1]} for name, samples in rounds.items()}
+    details = {
+        name: {"wall_s": medians(samples)[0], "cpu_s": medians(samples)[1], "wall_s_each": [s[0] for s in samples]}
+        for name, samples in rounds.items()
+    }
     details["load_average"] = os.getloadavg()[0]
     if screenshot_run:
         screenshot = Path(tempfile.gettempdir()) / "lstm_viz_benchmark_startup.png"
