@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lstm_viz.core.config import ConfigError
+
 KEEP_ROWS = 16_384  # newest rows kept at full detail: between KEEP_ROWS and 2 × KEEP_ROWS of them
 ENVELOPE_BUCKETS = 4096  # most buckets the envelope of older rows has (an even number)
 INDEX_EVERY = 1024  # read_rows' index of metrics.csv: the byte offset of every this many rows
@@ -190,6 +192,18 @@ class MetricsLog:
         return self._buffer.nbytes + (self._envelope.nbytes if self._envelope is not None else 0)
 
 
+def parse_rows(data: bytes, width: int, path: Path) -> np.ndarray:
+    """Whole CSV rows of `width` numbers -> (rows, width); a damaged row (another width) is left out."""
+    try:
+        return np.loadtxt(io.BytesIO(data), delimiter=",", ndmin=2, dtype=float).reshape(-1, width)
+    except ValueError:
+        rows = [line.split(b",") for line in data.splitlines() if line.count(b",") == width - 1]
+        try:
+            return np.array(rows, dtype=float).reshape(-1, width)
+        except ValueError as error:
+            raise ConfigError(f"'{path}' is damaged: {error}") from None
+
+
 class MetricsFile:
     """Ranges of rows of a growing metrics.csv (append-only, steps in increasing order) without reading it
     all: an index of the byte offset and step of every INDEX_EVERY-th row, extended as the file grows."""
@@ -248,8 +262,6 @@ class MetricsFile:
         except FileNotFoundError:
             return {name: np.empty(0) for name in self.header}
         whole_rows = text[: text.rfind(b"\n") + 1]
-        table = np.empty((0, len(self.header)))  # (rows, columns)
-        if whole_rows:  # numpy's C parser: 3x faster than splitting the lines in Python (2.6 s for 900k rows)
-            table = np.loadtxt(io.BytesIO(whole_rows), delimiter=",", ndmin=2).reshape(-1, len(self.header))
+        table = parse_rows(whole_rows, len(self.header), self.path) if whole_rows else np.empty((0, len(self.header)))
         inside = (table[:, 0] >= first_step) & (table[:, 0] <= last_step)  # (rows,)
         return {name: table[inside, index] for index, name in enumerate(self.header)}

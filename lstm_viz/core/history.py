@@ -52,6 +52,7 @@ import numpy as np
 import torch
 
 from lstm_viz.core.config import ConfigError, RunConfig, require_regular_file
+from lstm_viz.core.curves import parse_rows
 from lstm_viz.core.runs import (
     INTEGER_COLUMNS,
     atomic_write_text,
@@ -613,25 +614,13 @@ class MetricsReader:
             header_line, _, whole = whole.partition(b"\n")
             self._header = header_line.decode("utf-8", errors="replace").split(",")
         if whole:
-            self._chunks = [np.concatenate([*self._chunks, _parse_rows(whole, len(self._header), self.path)])]
+            self._chunks = [np.concatenate([*self._chunks, parse_rows(whole, len(self._header), self.path)])]
             self._columns_read = None
         if self._columns_read is None:
             header = self._header or self._columns
             table = self._chunks[0] if self._chunks else np.zeros((0, len(header)))  # (steps, columns)
             self._columns_read = {name: table[:, index] for index, name in enumerate(header)}
         return self._columns_read
-
-
-def _parse_rows(data: bytes, width: int, path: Path) -> np.ndarray:
-    """Whole CSV rows of `width` numbers -> (rows, width); a damaged row (another width) is left out."""
-    try:
-        return np.loadtxt(io.BytesIO(data), delimiter=",", ndmin=2, dtype=float).reshape(-1, width)
-    except ValueError:
-        rows = [line.split(b",") for line in data.splitlines() if line.count(b",") == width - 1]
-        try:
-            return np.array(rows, dtype=float).reshape(-1, width)
-        except ValueError as error:
-            raise ConfigError(f"'{path}' is damaged: {error}") from None
 
 
 @dataclass(frozen=True)
@@ -830,7 +819,7 @@ def whole_run_metrics(run_dir: str | Path, kept: dict[str, np.ndarray]) -> dict[
     try:
         with open(Path(run_dir) / "metrics.csv", "rb") as file:
             header, data = file.readline().decode("utf-8", errors="replace").rstrip("\n").split(","), file.read()
-        older = _parse_rows(data[: data.rfind(b"\n") + 1], len(header), Path(run_dir) / "metrics.csv")
+        older = parse_rows(data[: data.rfind(b"\n") + 1], len(header), Path(run_dir) / "metrics.csv")
     except (OSError, ConfigError):
         return kept
     if header != list(kept):

@@ -576,8 +576,8 @@ def test_metrics_are_read_as_they_grow_whole_rows_only_and_again_when_the_file_i
     reader = history.MetricsReader(path, ["step", "loss"])
     assert reader.read()["loss"].tolist() == [0.5, 0.25]
     parsed = []
-    parse = history._parse_rows
-    monkeypatch.setattr(history, "_parse_rows", lambda data, *rest: parsed.append(data) or parse(data, *rest))
+    parse = history.parse_rows
+    monkeypatch.setattr(history, "parse_rows", lambda data, *rest: parsed.append(data) or parse(data, *rest))
     with open(path, "a") as file:
         file.write("125\n4,0.0625\n")
     assert reader.grown()

@@ -18,6 +18,7 @@ current scale.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import weakref
@@ -258,30 +259,33 @@ class RecallingAxis(pg.AxisItem):
         """The bounding rectangle, worked out."""
         return super().boundingRect()
 
-    def setRange(self, mn, mx):  # noqa: N802 (pyqtgraph's name)
+    @contextlib.contextmanager
+    def _keyed(self):
+        """A change the kept pictures are keyed by (a range, ticks): pyqtgraph forgetting its picture meanwhile
+        forgets only that one."""
         self._keyed_change = True
         try:
-            super().setRange(mn, mx)
+            yield
         finally:
             self._keyed_change = False
 
+    def setRange(self, mn, mx):  # noqa: N802 (pyqtgraph's name)
+        with self._keyed():
+            super().setRange(mn, mx)
+
     def setTicks(self, ticks=None):  # noqa: N802
-        self._keyed_change = True
-        try:
+        with self._keyed():
             super().setTicks(ticks)
-        finally:
-            self._keyed_change = False
 
     def paint(self, p, opt, widget):
         rect = self.boundingRect()
         key = (tuple(self.range), repr(self._tickLevels), rect.x(), rect.y(), rect.width(), rect.height())
         if self.picture is None and key in self._pictures:
             self.picture = self._pictures.pop(key)
-        self._keyed_change = True  # laying out the ticks forgets the picture (_updateWidth) and may resize the axis,
-        try:  # which forgets the pictures then (resizeEvent)
+        # Laying out the ticks forgets the picture (_updateWidth) and may resize the axis, which forgets the
+        # pictures then (resizeEvent).
+        with self._keyed():
             super().paint(p, opt, widget)
-        finally:
-            self._keyed_change = False
         self._pictures.pop(key, None)
         self._pictures[key] = self.picture  # the newest last
         if len(self._pictures) > self.KEPT_PICTURES:

@@ -145,9 +145,9 @@ class CharacterGrid(QtWidgets.QWidget):
     def sizeHint(self) -> QtCore.QSize:  # noqa: N802
         return QtCore.QSize(200, self.heightForWidth(max(self.width(), 200)))
 
-    def cell_rect(self, timestep: int) -> QtCore.QRect:
-        """Where the character of `timestep` is drawn, in the widget's pixels."""
-        line, column = divmod(timestep, self.columns())
+    def cell_rect(self, timestep: int, columns: int | None = None) -> QtCore.QRect:
+        """Where the character of `timestep` is drawn, in the widget's pixels (`columns`: self.columns(), if known)."""
+        line, column = divmod(timestep, columns or self.columns())
         width, height = self.cell_size.width(), self.cell_size.height()
         return QtCore.QRect(MARGIN + column * (width + CELL_GAP), MARGIN + line * (height + CELL_GAP), width, height)
 
@@ -181,11 +181,8 @@ class CharacterGrid(QtWidgets.QWidget):
         black_ink = dark_on(colours)  # (T,)
         inks = {True: QtGui.QColor("black"), False: QtGui.QColor("white")}
         columns, exposed = self.columns(), event.rect()
-        width, height = self.cell_size.width(), self.cell_size.height()
         for timestep, (label, colour, black) in enumerate(zip(self.labels, colours.tolist(), black_ink.tolist())):
-            line, column = divmod(timestep, columns)  # as cell_rect places it
-            left, top = MARGIN + column * (width + CELL_GAP), MARGIN + line * (height + CELL_GAP)
-            rect = QtCore.QRect(left, top, width, height)
+            rect = self.cell_rect(timestep, columns)
             if not rect.intersects(exposed):
                 continue
             painter.fillRect(rect, QtGui.QColor.fromRgba(colour))
