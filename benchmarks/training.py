@@ -2,13 +2,17 @@
 
 Each side keeps its own model and optimizer and draws its batches from the task's make_batch,
 so the data cost is the same on every side. Sides alternate in rounds of `seconds` of CPU time each;
-the figures are ratios of steps per CPU second, with the wall-clock ratios in the details.
+the figures are ratios of steps per wall-clock second: the live sides probe on a capture thread of their
+own, as the window's worker does, which the training thread's CPU clock would not see. The ratios of
+steps per CPU second of the training thread are in the details.
 """
 
 from __future__ import annotations
 
+import queue
 import statistics
 import tempfile
+import threading
 import time
 from functools import partial
 
@@ -37,15 +41,38 @@ def sine_config(hidden: int = 64) -> RunConfig:
 CHAR_CONFIG = RunConfig(task="chars", text="names", hidden=128, seq_len=100)
 
 
-class LiveTrainer:
-    """The GUI worker's loop: Trainer.step(), and trainer.snapshot() once PUBLISH_INTERVAL_S has passed
-    (the most the worker publishes: it also waits for the GUI to take the last snapshot).
+class CaptureThread:
+    """The worker's capture thread: runs the functions put to it in order, one at a time, timing each on its own
+    CPU clock (snapshot_seconds)."""
 
-    The interval runs on this side's own clock: the CPU time it has spent in its rounds. So the share
-    of time spent on snapshots is what an idle machine, where the worker has a core to itself, sees,
-    and rounds can be short (alternating quickly) without cutting the snapshot rhythm. So does the task
-    view's (rollout, samples), refreshed every VIEW_INTERVAL_S: on wall time, the other sides' rounds
-    in between would make every round start with a refresh, twice the app's rate in 0.25 s rounds.
+    def __init__(self) -> None:
+        self.snapshot_seconds: list[float] = []
+        self._calls: queue.SimpleQueue = queue.SimpleQueue()
+        self.idle = threading.Event()
+        self.idle.set()
+        threading.Thread(target=self._loop, daemon=True).start()
+
+    def put(self, call) -> None:
+        self.idle.clear()
+        self._calls.put(call)
+
+    def _loop(self) -> None:
+        while True:
+            call = self._calls.get()
+            started = time.thread_time()
+            call()
+            self.snapshot_seconds.append(time.thread_time() - started)
+            self.idle.set()
+
+
+class LiveTrainer:
+    """The GUI worker's loop: Trainer.step(), and a snapshot once PUBLISH_INTERVAL_S has passed, taken as the
+    worker takes it: snapshot_later() between steps, finished (probe, task view) on a capture thread of its own
+    while this one trains on; the next is due once the capture thread is done with the last.
+
+    The interval runs on this side's own clock: the wall time it has spent in its rounds (the other sides' rounds
+    in between do not count). So does the task view's (rollout, samples), refreshed every VIEW_INTERVAL_S: on the
+    process's clock the other sides' rounds in between would make every round start with a refresh.
     """
 
     def __init__(self, config: RunConfig, capture: bool = True, history: int = 0, record: bool = False) -> None:
@@ -53,8 +80,9 @@ class LiveTrainer:
         if record:  # writes its run and history of records, as `lstm-viz train` and the window do
             self.trainer.record_to(tempfile.mkdtemp(prefix="lstm_viz_bench_"))
         self.capture = capture
-        self.snapshot_seconds: list[float] = []  # CPU time of each snapshot
+        self.capture_thread = CaptureThread()
         self.own_seconds = self.last_snapshot = self.last_view = 0.0  # on the clock of own_clock()
+        self.round_started = time.perf_counter()
         for _ in range(WARMUP_STEPS):
             self.trainer.step()
         if history:  # as if `history` steps had been trained: the metrics every snapshot copies
@@ -63,30 +91,28 @@ class LiveTrainer:
         self.trainer.snapshot()  # with the view: at 0 on the own clock
 
     def own_clock(self) -> float:
-        """Seconds of CPU time this side has spent in its rounds."""
-        return self.own_seconds + time.thread_time() - self.round_started
+        """Seconds of wall time this side has spent in its rounds."""
+        return self.own_seconds + time.perf_counter() - self.round_started
 
     def step(self) -> None:
         self.trainer.step()
         now = self.own_clock()
-        if self.capture and now - self.last_snapshot >= PUBLISH_INTERVAL_S:
-            self.snapshot()
-            self.snapshot_seconds.append(self.own_clock() - now)
-            self.last_snapshot = self.own_clock()
+        if self.capture and self.capture_thread.idle.is_set() and now - self.last_snapshot >= PUBLISH_INTERVAL_S:
+            self.last_snapshot = now
+            trainer = self.trainer
+            view_time = trainer._view_time = time.perf_counter() - (now - self.last_view)  # on the trainer's clock
+            self.capture_thread.put(partial(self._finish, trainer.snapshot_later(), view_time, now))
 
-    def snapshot(self) -> None:
-        """trainer.snapshot(), its view due VIEW_INTERVAL_S after the last refresh on this side's own clock."""
-        now, trainer = self.own_clock(), self.trainer
-        trainer._view_time = time.perf_counter() - (now - self.last_view)  # the trainer times it on its wall clock
-        view_time = trainer._view_time
-        trainer.snapshot()
-        if trainer._view_time != view_time:  # refreshed
+    def _finish(self, finish, view_time: float, now: float) -> None:
+        finish()
+        if self.trainer._view_time != view_time:  # refreshed
             self.last_view = now
 
     def steps_per_s(self, seconds: float) -> tuple[float, float]:
-        self.round_started = time.thread_time()
+        self.round_started = time.perf_counter()
         result = rates(self.step, seconds)
-        self.own_seconds += time.thread_time() - self.round_started
+        self.own_seconds += time.perf_counter() - self.round_started
+        self.capture_thread.idle.wait()  # its work does not spill into the next side's round
         return result
 
 
@@ -186,39 +212,41 @@ def run(quick: bool) -> dict:
     # chars runs ~20 steps per CPU second: longer rounds keep the granularity of whole steps small
     details = {"sine": compare(sine, sine_sides, seconds, repeats)}
     details["char"] = compare(char, char_sides, 2 * seconds, repeats)
-    sine_rounds = details["sine"]["steps_per_cpu_s"]
+    sine_rounds = details["sine"]["steps_per_wall_s"]
     figures = {
         "train_ratio_sine": details["sine"]["ratios_to_plain_lstm"]["trainer_live"],
         "train_ratio_char": details["char"]["ratios_to_plain_lstm"]["trainer_live"],
         "loop_ratio": median_ratio(sine_rounds["trainer_live"], sine_rounds["cell_loop"]),
     }
     for task in ("sine", "char"):  # the same, against a plain loop with the Trainer's fused Adam: watching alone
-        rounds = details[task]["steps_per_cpu_s"]
+        rounds = details[task]["steps_per_wall_s"]
         figures[f"train_ratio_{task}_fused"] = median_ratio(rounds["trainer_live"], rounds["plain_lstm_fused_adam"])
     for task in ("sine", "char"):  # recording the run's history vs not, both with live capture
-        rounds = details[task]["steps_per_cpu_s"]
+        rounds = details[task]["steps_per_wall_s"]
         figures[f"history_ratio_{task}"] = median_ratio(rounds["trainer_live_recording"], rounds["trainer_live"])
         figures[f"history_ratio_{task}_total"] = sum(rounds["trainer_live_recording"]) / sum(rounds["trainer_live"])
     return {"figures": figures, "details": details}
 
 
 def compare(config: RunConfig, sides: dict, seconds: float, repeats: int) -> dict:
-    """Steps per CPU second (and per wall second) of each side, in alternating rounds; ratios to plain_lstm."""
+    """Steps per wall second (and per CPU second of the stepping thread) of each side, in alternating rounds;
+    ratios to plain_lstm."""
     rounds = alternate({name: partial(side.steps_per_s, seconds) for name, side in sides.items()}, repeats)
     cpu = {name: [cpu_rate for cpu_rate, _ in values] for name, values in rounds.items()}
     wall = {name: [wall_rate for _, wall_rate in values] for name, values in rounds.items()}
     live = sides["trainer_live"]
-    snapshot_ms = [1000 * cpu_seconds for cpu_seconds in live.snapshot_seconds]
+    snapshot_ms = [1000 * cpu_seconds for cpu_seconds in live.capture_thread.snapshot_seconds]
     return {
         "config": {key: config.to_dict()[key] for key in ("task", "text", "hidden", "batch", "seq_len", "lr")},
         "round_cpu_seconds": seconds,
         "rounds": repeats,
         "median_steps_per_cpu_s": {name: statistics.median(values) for name, values in cpu.items()},
         "median_steps_per_wall_s": {name: statistics.median(values) for name, values in wall.items()},
-        "ratios_to_plain_lstm": {name: median_ratio(values, cpu["plain_lstm"]) for name, values in cpu.items()},
-        "wall_ratios_to_plain_lstm": {name: median_ratio(values, wall["plain_lstm"]) for name, values in wall.items()},
-        "snapshots_per_cpu_s": len(snapshot_ms) / (seconds * repeats),
+        "ratios_to_plain_lstm": {name: median_ratio(values, wall["plain_lstm"]) for name, values in wall.items()},
+        "cpu_ratios_to_plain_lstm": {name: median_ratio(values, cpu["plain_lstm"]) for name, values in cpu.items()},
+        "snapshots_per_wall_s": len(snapshot_ms) / live.own_seconds,
         "snapshot_ms_median": statistics.median(snapshot_ms),
         "snapshot_ms_max": max(snapshot_ms),
         "steps_per_cpu_s": cpu,
+        "steps_per_wall_s": wall,
     }

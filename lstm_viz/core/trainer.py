@@ -7,9 +7,11 @@ draw from their own seeded generator.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -123,6 +125,7 @@ class Trainer:
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=4096)
         self._view: dict = {}
         self._view_time = -float("inf")
+        self._probe_model = None  # snapshot_later's copy of the model, on the CPU
         self.run_writer: RunWriter | None = None  # set by record_to(): the run directory this run is written to
 
     @property
@@ -316,21 +319,22 @@ class Trainer:
 
     def snapshot(self, with_trace: bool = True, with_view: bool = True, message: str = "") -> Snapshot:
         """The current state; the task view (rollout, samples) is refreshed at most every VIEW_INTERVAL_S."""
-        model = self.cpu_model() if with_trace else None
-        trace = probe_trace(model, self.task) if with_trace else None
-        if with_view and trace is not None and time.perf_counter() - self._view_time >= VIEW_INTERVAL_S:
-            with torch.no_grad():
-                probe_outputs = torch.from_numpy(np.array(trace.probe_output))[None]  # (1, T, O)
-                view = self.task.view(model, probe_outputs, self.config.temperature, self.sample_generator)
-            self._view = {key: frozen_array(v) if isinstance(v, np.ndarray) else v for key, v in view.items()}
-            self._view_time = time.perf_counter()
-        if self.task.metric_columns and not self._evaluation and with_view and trace is not None:
+        return self.snapshot_later(with_trace, with_view, message)()
+
+    def snapshot_later(
+        self, with_trace: bool = True, with_view: bool = True, message: str = ""
+    ) -> Callable[..., Snapshot]:
+        """snapshot() in two halves. Now, between steps, what stepping changes: the metrics and a copy of the
+        weights. The function returned, finish(with_trace=with_trace), probes that copy and refreshes the task
+        view: it may run on another thread while this one trains, one call at a time (the probe's model, the view
+        and the sample generator are its alone). finish(with_trace=False) gives the snapshot without the probe."""
+        if with_trace and with_view and self.task.metric_columns and not self._evaluation:
             self.evaluate()  # before the first step, or after new weights: nothing to show yet
-        view = {
-            **self._view,
-            **{key: frozen_array(v) if isinstance(v, np.ndarray) else v for key, v in self._evaluation.items()},
-        }
-        return Snapshot(
+        evaluation = {key: frozen_array(v) if isinstance(v, np.ndarray) else v for key, v in self._evaluation.items()}
+        weights = [parameter.detach().to("cpu", copy=True) for parameter in self.parameters] if with_trace else []
+        if with_trace and self._probe_model is None:
+            self._probe_model = build_model(self.config, self.task)  # the weights' copy goes in here
+        bare = Snapshot(
             step=self.step_count,
             config=self.config,
             metrics=self.metrics.as_columns(),
@@ -340,11 +344,28 @@ class Trainer:
             baseline_name=self.task.baseline_name,
             no_input_loss=self.task.no_input_loss,
             steps_per_s=self.steps_per_s,
-            trace=trace,
-            view=view,
+            trace=None,
+            view=evaluation,
             diverged_at_step=self.diverged_at_step,
             message=message,
         )
+
+        def finish(with_trace: bool = with_trace) -> Snapshot:
+            if not with_trace:
+                return dataclasses.replace(bare, view={**self._view, **evaluation})
+            model = self._probe_model
+            with torch.no_grad():
+                torch._foreach_copy_(list(model.parameters()), weights)
+            trace = probe_trace(model, self.task)
+            if with_view and time.perf_counter() - self._view_time >= VIEW_INTERVAL_S:
+                with torch.no_grad():
+                    probe_outputs = torch.from_numpy(np.array(trace.probe_output))[None]  # (1, T, O)
+                    view = self.task.view(model, probe_outputs, self.config.temperature, self.sample_generator)
+                self._view = {key: frozen_array(v) if isinstance(v, np.ndarray) else v for key, v in view.items()}
+                self._view_time = time.perf_counter()
+            return dataclasses.replace(bare, trace=trace, view={**self._view, **evaluation})
+
+        return finish
 
     # ---- checkpoints ---------------------------------------------------------------
     def checkpoint(self) -> dict:

@@ -4,6 +4,9 @@ Commands go in through a queue that the thread drains between steps, so a pause 
 step count at once. Snapshots come out through a one-slot Mailbox where the latest wins.
 The Snapshot is the only object that crosses to the GUI thread: errors and notices travel
 as Snapshot.message, and this module never touches Qt.
+
+Probing for a snapshot (the internals, the task view) is done by a second thread, the capture
+thread, from a copy of the weights taken between steps: on two cores training does not wait for it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 from lstm_viz.core import runs
@@ -24,7 +28,7 @@ from lstm_viz.core.snapshot import Snapshot
 from lstm_viz.core.trainer import Trainer, architecture_differences, needs_new_model
 
 PUBLISH_INTERVAL_S = 0.1  # while training, a fresh snapshot at most this often,
-PROBE_SHARE = 0.1  # and probing for snapshots takes at most this share of the training thread's time
+PROBE_SHARE = 0.1  # and probing for snapshots keeps the capture thread busy at most this share of the time
 GIL_SWITCH_INTERVAL_S = 0.0001  # see CommandLoop._start_thread
 IDLE_POLL_S = 0.1  # how long a paused worker waits for a command before checking for stop()
 NOTICE_MARK = "✓ "  # messages starting with this report success; every other message is an error
@@ -86,7 +90,9 @@ class CommandLoop:
         self._commands_done = 0
         self._stopping = threading.Event()
         self._last_publish = 0.0
-        self._publish_cost = 0.0  # seconds the last snapshot took
+        self._publish_cost = 0.0  # seconds the capture thread took over the last snapshot
+        self._publications: queue.SimpleQueue = queue.SimpleQueue()  # for the capture thread; None stops it
+        self._publications_sent = self._publications_done = 0  # each counted by one thread only
         self._step_interval = 0.0  # seconds from one step's start to the next's: 1 / the speed limit (0: none)
         self._next_step_at = 0.0  # perf_counter time before which a throttled loop trains no step
         self._unpublished = False  # a step trained since the last publish
@@ -99,6 +105,8 @@ class CommandLoop:
         # 0.05 ms no more), for ~0.4 ms more wall time in a 15 ms frame.
         sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._capture_thread = threading.Thread(target=self._capture_loop, name=f"{name} capture", daemon=True)
+        self._capture_thread.start()
         self._thread.start()
 
     # ---- what a subclass says ----------------------------------------------------------
@@ -112,8 +120,9 @@ class CommandLoop:
     def _can_train(self) -> bool:
         return True
 
-    def _published(self):
-        """What goes into the mailbox now (None: nothing this time)."""
+    def _published(self) -> Callable[[], object] | None:
+        """Between steps, what to publish: None for nothing this time, else a function that makes what goes into
+        the mailbox from what it read now. The capture thread calls it while this thread trains on."""
         raise NotImplementedError
 
     def _finish_recording(self) -> None:
@@ -156,6 +165,8 @@ class CommandLoop:
         self._stopping.set()
         self._commands.put(("stop", None))  # wakes a paused worker
         self._thread.join(self.STOP_TIMEOUT_S if timeout is None else timeout)
+        self._publications.put(None)  # after the training thread's last publication
+        self._capture_thread.join(self.STOP_TIMEOUT_S if timeout is None else timeout)
         stopped = not self._thread.is_alive()
         if stopped:
             self._finish_recording()
@@ -237,19 +248,33 @@ class CommandLoop:
         return halted or ""
 
     def _publish_due(self) -> bool:
-        """While training: the GUI has taken the last snapshot, and probing stays a small share of the time."""
+        """While training: the GUI has taken the last snapshot, the capture thread is done with it, and probing
+        stays a small share of the time."""
         interval = max(PUBLISH_INTERVAL_S, self._publish_cost * (1 - PROBE_SHARE) / PROBE_SHARE)
-        return self.mailbox.empty and time.perf_counter() - self._last_publish >= interval
+        captured = self._publications_done == self._publications_sent
+        return captured and self.mailbox.empty and time.perf_counter() - self._last_publish >= interval
 
     def _publish(self) -> None:
-        started = time.perf_counter()
         self._unpublished = False
-        published = self._published()
-        if published is None:
-            return
-        self.mailbox.put(published)
-        self._last_publish = time.perf_counter()
-        self._publish_cost = self._last_publish - started
+        publication = self._published()
+        if publication is not None:
+            self._publications_sent += 1
+            self._publications.put(publication)
+
+    def _capture_loop(self) -> None:
+        """The capture thread: makes each publication, in the order published, and puts it in the mailbox."""
+        while (publication := self._publications.get()) is not None:
+            started = time.perf_counter()
+            try:
+                published = publication()
+            except Exception:  # a bug: printed, and the next publication may do better
+                traceback.print_exc()
+                published = None
+            if published is not None:
+                self.mailbox.put(published)
+            self._last_publish = time.perf_counter()
+            self._publish_cost = self._last_publish - started
+            self._publications_done += 1
 
     # ---- the commands every loop has -----------------------------------------------------
     def _do_start(self, until_step: int | None) -> str:
@@ -313,36 +338,49 @@ class TrainingWorker(CommandLoop):
     def _finish_recording(self) -> None:
         self.trainer.finish_recording()
 
-    def _published(self) -> Snapshot | None:
-        if not self._running and self.trainer.run_writer is not None:  # stopped: the run's files have every step
-            self.trainer.run_writer.append_metrics(self.trainer.metrics, force=True)
+    def _published(self) -> Callable[[], Snapshot] | None:
+        trainer = self.trainer
+        if not self._running and trainer.run_writer is not None:  # stopped: the run's files have every step
+            trainer.run_writer.append_metrics(trainer.metrics, force=True)
         try:
-            snapshot = self.trainer.snapshot()
-        except Exception as error:  # the probe failed: publish the metrics, say why the pictures are missing
-            traceback.print_exc()
-            self._message = " ".join(f"Could not probe the model: {type(error).__name__}: {error}".split())
-            try:
-                snapshot = self.trainer.snapshot(with_trace=False, with_view=False)
-            except Exception:  # nothing to show; the thread lives on for the next command
-                return None
-        message = self._message or self._stall_warning_for(snapshot)  # any other message comes first
-        return dataclasses.replace(
-            snapshot,
-            running=self._running,
-            message=message,
-            commands_done=self._commands_done,
-            run_dir=str(self.trainer.run_writer.run_dir) if self.trainer.run_writer is not None else "",
-        )
+            finish = trainer.snapshot_later()
+        except Exception as error:
+            return self._probe_failed(error, trainer)
+        settings = dict(running=self._running, commands_done=self._commands_done, run_dir=_run_dir(trainer))
+        message = self._message
 
-    def _stall_warning_for(self, snapshot: Snapshot) -> str:
-        """WARNING_MARK + diagnosis.stall_notice, looked at anew every STALL_CHECK_STEPS steps; while the
-        stall lasts its words stay as first said, so the window shows it once."""
+        def publication() -> Snapshot:
+            failure = ""
+            try:
+                snapshot = finish()
+            except Exception as error:  # the probe failed: publish the metrics, say why the pictures are missing
+                failure = self._message = _probe_failure(error)  # and until a command says something else
+                snapshot = finish(with_trace=False)
+            message_now = failure or message or self._stall_warning_for(snapshot, trainer)  # a warning comes last
+            return dataclasses.replace(snapshot, message=message_now, **settings)
+
+        return publication
+
+    def _probe_failed(self, error: Exception, trainer: Trainer) -> Callable[[], Snapshot] | None:
+        """The publication when the probe could not even start: the metrics, and why the pictures are missing."""
+        self._message = _probe_failure(error)
+        try:
+            snapshot = trainer.snapshot(with_trace=False, with_view=False)
+        except Exception:  # nothing to show; the thread lives on for the next command
+            return None
+        settings = dict(running=self._running, commands_done=self._commands_done, run_dir=_run_dir(trainer))
+        published = dataclasses.replace(snapshot, message=self._message, **settings)
+        return lambda: published
+
+    def _stall_warning_for(self, snapshot: Snapshot, trainer: Trainer) -> str:
+        """WARNING_MARK + diagnosis.stall_notice of `trainer`'s run, looked at anew every STALL_CHECK_STEPS steps;
+        while the stall lasts its words stay as first said, so the window shows it once."""
         checked_trainer, checked_step = self._stall_checked
-        if checked_trainer is not self.trainer:  # a new run: nothing has stalled yet
+        if checked_trainer is not trainer:  # a new run: nothing has stalled yet
             self._stall_warning = ""
-        due = checked_trainer is not self.trainer or snapshot.step >= checked_step + STALL_CHECK_STEPS
+        due = checked_trainer is not trainer or snapshot.step >= checked_step + STALL_CHECK_STEPS
         if due and snapshot.trace is not None:
-            self._stall_checked = (self.trainer, snapshot.step)
+            self._stall_checked = (trainer, snapshot.step)
             notice = stall_notice(snapshot.metrics["loss"], snapshot.baseline_loss, snapshot.trace, STALL_STEPS)
             self._stall_warning = (self._stall_warning or WARNING_MARK + notice) if notice else ""
         return self._stall_warning
@@ -417,6 +455,15 @@ class TrainingWorker(CommandLoop):
         except ConfigError as error:
             return str(error)
         return f"{NOTICE_MARK}Saved step {self.trainer.step_count} to {path}"
+
+
+def _probe_failure(error: Exception) -> str:
+    traceback.print_exception(error)
+    return " ".join(f"Could not probe the model: {type(error).__name__}: {error}".split())
+
+
+def _run_dir(trainer: Trainer) -> str:
+    return str(trainer.run_writer.run_dir) if trainer.run_writer is not None else ""
 
 
 def _run_name(config: RunConfig) -> str:

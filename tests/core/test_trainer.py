@@ -141,6 +141,26 @@ def test_snapshot_is_a_frozen_copy():
         snapshot.step = 5
 
 
+def test_snapshot_later_probes_the_weights_of_when_it_was_called_whatever_trained_since():
+    trainer = Trainer(SMALL)
+    trainer.step()
+    weights_then = copy.deepcopy(trainer.model)
+    finish = trainer.snapshot_later()
+    for _ in range(3):  # what the training thread does while the capture thread probes
+        trainer.step()
+    snapshot = finish()
+    recurrent = weights_then.layers[0]  # the torch nn.LSTM as it was when snapshot_later was called
+    probe_inputs, _ = trainer.task.probe()
+    with torch.no_grad():
+        expected_hidden, _ = recurrent(weights_then.adapter(probe_inputs))  # (1, T, H)
+        hidden_now, _ = trainer.model.layers[0](trainer.model.adapter(probe_inputs))  # (1, T, H)
+    np.testing.assert_allclose(snapshot.trace["hidden"][0, 0], expected_hidden[0].numpy(), atol=1e-5)
+    assert not np.allclose(snapshot.trace["hidden"][0, 0], hidden_now[0].numpy(), atol=1e-5)  # it could fail
+    assert snapshot.step == 1 and len(snapshot.metrics["loss"]) == 1
+    without_probe = finish(with_trace=False)
+    assert without_probe.trace is None and without_probe.step == 1
+
+
 def test_checkpoint_resumes_to_the_same_next_losses(tmp_path):
     trainer = Trainer(SMALL)
     for _ in range(5):

@@ -4,8 +4,11 @@ import time
 
 import numpy as np
 import pytest
+import torch
 
+from lstm_viz.core import trainer as trainer_module
 from lstm_viz.core.config import RunConfig, load_preset
+from lstm_viz.core.trainer import Trainer
 from lstm_viz.gui import worker as worker_module
 from lstm_viz.gui.worker import WARNING_MARK, TrainingWorker, is_notice, is_warning
 
@@ -70,6 +73,23 @@ def test_start_publishes_snapshots_while_the_step_count_grows(worker, reader):
     assert later.running
     assert len(later.metrics["loss"]) == later.step
     np.testing.assert_array_equal(later.metrics["step"], np.arange(1, later.step + 1))
+
+
+def test_a_snapshot_probed_while_training_goes_on_shows_the_weights_of_its_own_step(worker, reader):
+    worker.start()
+    published = reader.until(lambda snapshot: snapshot.running and snapshot.step >= 3)
+    worker.pause()
+    replay = Trainer(SMALL)  # the same seed and batches: the same weights, step for step
+    for _ in range(published.step):
+        replay.step()
+    probe_inputs, _ = replay.task.probe()
+    with torch.no_grad():
+        expected_hidden, _ = replay.model.layers[0](replay.model.adapter(probe_inputs))  # (1, T, H), torch's nn.LSTM
+    replay.step()
+    with torch.no_grad():
+        hidden_a_step_later, _ = replay.model.layers[0](replay.model.adapter(probe_inputs))  # (1, T, H)
+    np.testing.assert_allclose(published.trace["hidden"][0, 0], expected_hidden[0].numpy(), atol=1e-5)
+    assert not np.allclose(published.trace["hidden"][0, 0], hidden_a_step_later[0].numpy(), atol=1e-5)
 
 
 def test_pause_stops_the_step_count_at_once(worker, reader):
@@ -245,15 +265,11 @@ def test_stop_while_training_ends_the_thread_within_a_second():
     assert time.monotonic() - started < 1.0 and not worker.is_alive
 
 
-def test_a_failing_probe_still_publishes_the_metrics_with_a_message(worker, reader):
-    real_snapshot = worker.trainer.snapshot
+def test_a_failing_probe_still_publishes_the_metrics_with_a_message(worker, reader, monkeypatch):
+    def failing_probe(model, task):
+        raise ValueError("simulated probe failure")
 
-    def snapshot_without_probe(with_trace=True, with_view=True, message=""):
-        if with_trace:
-            raise ValueError("simulated probe failure")
-        return real_snapshot(with_trace=False, with_view=False, message=message)
-
-    worker.trainer.snapshot = snapshot_without_probe
+    monkeypatch.setattr(trainer_module, "probe_trace", failing_probe)  # fails on the capture thread
     worker.step()
     stepped = reader.until(lambda snapshot: snapshot.step == 1)
     assert stepped.trace is None and len(stepped.metrics["loss"]) == 1

@@ -6,6 +6,7 @@ gui/worker.py."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 from lstm_viz.core import runs
@@ -63,20 +64,25 @@ class CompareWorker(CommandLoop):
         for trainer in self.trainers:
             trainer.finish_recording(wait=False)
 
-    def _published(self) -> tuple:
-        snapshots = []
+    def _published(self) -> Callable[[], tuple]:
+        finishes, settings = [], []
         for trainer, variant in zip(self.trainers, self.comparison.variants, strict=True):
             if not self._running and trainer.run_writer is not None:
                 trainer.run_writer.append_metrics(trainer.metrics, force=True)
             diverged = trainer.diverged_at_step
             note = f"{variant.label} diverged at step {diverged}: stopped there" if diverged is not None else ""
-            snapshot = trainer.snapshot(message=note)
+            finishes.append(trainer.snapshot_later(message=note))
             run_dir = str(trainer.run_writer.run_dir) if trainer.run_writer is not None else ""
-            snapshots.append(dataclasses.replace(snapshot, running=self._running, run_dir=run_dir))
+            settings.append(dict(running=self._running, run_dir=run_dir))
         message = self._message or self.recording_message
-        if message:
-            snapshots[0] = dataclasses.replace(snapshots[0], message=message)
-        return tuple(snapshots)
+
+        def publication() -> tuple:
+            snapshots = [dataclasses.replace(finish(), **setting) for finish, setting in zip(finishes, settings)]
+            if message:
+                snapshots[0] = dataclasses.replace(snapshots[0], message=message)
+            return tuple(snapshots)
+
+        return publication
 
     # ---- the comparison's own command ------------------------------------------------------
     def _do_apply(self, argument: tuple[dict, int | None]) -> str:
