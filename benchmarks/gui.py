@@ -280,18 +280,40 @@ def with_history(snapshot, rows: int):
 
 
 # ---- fresh processes ------------------------------------------------------------------------
+# `python -m lstm_viz --preset sine --steps 1` as the command runs it (cli.main() reading sys.argv), its first frame
+# caught by wrapping MainWindow.draw as main_window is imported: importing it here, before main(), would time
+# another startup than the real one.
 FIRST_FRAME = """
-import sys, time
-from lstm_viz.gui.main_window import MainWindow
-draw = MainWindow.draw
-def first_frame(window, snapshot, **options):
-    draw(window, snapshot, **options)
-    window.repaint()
-    print("first frame at", time.time(), flush=True)
-    import os; os._exit(0)
-MainWindow.draw = first_frame
+import gc, importlib.abc, importlib.util, os, sys, time
+
+class CatchFirstFrame(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != "lstm_viz.gui.main_window":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        execute = spec.loader.exec_module
+
+        def exec_module(module):
+            execute(module)
+            draw = module.MainWindow.draw
+
+            def first_frame(window, snapshot, **options):
+                draw(window, snapshot, **options)
+                window.repaint()
+                print(f"first frame: gc enabled {gc.isenabled()}, {gc.get_freeze_count()} objects frozen, at",
+                      time.time(), flush=True)
+                os._exit(0)
+
+            module.MainWindow.draw = first_frame
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, CatchFirstFrame())
+sys.argv = ["lstm-viz", "--preset", "sine", "--steps", "1"]
 from lstm_viz.cli import main
-sys.exit(main(["--preset", "sine", "--steps", "1"]))
+main()
 """
 
 

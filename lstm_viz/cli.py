@@ -7,6 +7,7 @@ traceback), 3 training diverged, 130 interrupted (Ctrl-C; the run files are writ
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import os
 import re
@@ -45,7 +46,14 @@ OVERRIDES += ("seq_len", "clip", "seed", "temperature", "probe_text", "steps")
 
 def main(argv: list[str] | None = None) -> int:
     if argv is None:  # the real command line: leave at once once the window has closed
-        return _exit_now(main(sys.argv[1:]))
+        if sys.argv[1:2] not in (["train"], ["sweep"]):
+            # A window's startup (importing torch, pyqtgraph, building the window) ran the cyclic collector ~500
+            # times, ~250 ms, for garbage it almost never finds: off until the event loop runs (app._application
+            # turns it back on), the first frame came ~0.3 s sooner (benchmarks/gui.py startup).
+            gc.disable()
+        code = main(sys.argv[1:])
+        gc.enable()  # a window command that stopped before its event loop (bad input, no screen)
+        return _exit_now(code)
     argv = list(argv)
     try:
         if argv[:1] == ["train"]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -451,6 +453,22 @@ def test_python_m_lstm_viz_train_end_to_end(tmp_path):
     assert failed.returncode == 2
     assert failed.stderr.startswith("lstm-viz: error: text file 'absent.txt' does not exist")
     assert failed.stderr.count("\n") == 1  # one line, no traceback
+
+
+def test_the_window_starts_with_the_cyclic_collector_off_and_runs_with_it_on_startup_frozen(tmp_path, capsys):
+    from benchmarks.gui import FIRST_FRAME  # `lstm-viz --preset sine --steps 1`, as the command runs it
+
+    environment = {**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen"}
+    started = subprocess.run([sys.executable, "-c", FIRST_FRAME], cwd=tmp_path, env=environment, capture_output=True,
+                             text=True, timeout=120)  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    enabled, frozen = re.search(r"gc enabled (\w+), (\d+) objects frozen", started.stdout).groups()
+    assert enabled == "True"  # at the first frame, the collector is on again
+    assert int(frozen) > 10_000  # what startup loaded (torch, Qt, pyqtgraph): frozen, so it was off until then
+
+    assert cli.main(["--no-such-option"]) == 2  # called in-process (tests, scripts): the collector left alone
+    assert gc.isenabled()
+    capsys.readouterr()
 
 
 @pytest.mark.parametrize("command", [["train"], []], ids=["train", "window"])

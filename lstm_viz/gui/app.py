@@ -3,6 +3,7 @@ recorded run read-only (open_app)."""
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 import threading
@@ -31,7 +32,19 @@ def _application():
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("lstm_viz")
     configure_pyqtgraph()
+    from PyQt6.QtCore import QTimer
+
+    QTimer.singleShot(0, enable_gc_after_startup)  # the first thing the event loop does
     return app
+
+
+def enable_gc_after_startup() -> None:
+    """The collector, off while the window started (cli.main), on again; the ~300k objects of torch, Qt and
+    pyqtgraph loaded meanwhile live as long as the app: frozen, so no full collection ever walks them."""
+    if gc.isenabled():
+        return
+    gc.freeze()
+    gc.enable()
 
 
 def run_app(
