@@ -88,7 +88,7 @@ def test_the_comparison_side_steps_every_variant_in_turns_probes_them_and_pairs_
     cpu_rate, wall_rate = side.steps_per_s(0.15)
     counts = [t.step_count for t in side.comparison.trainers]
     assert counts[0] == counts[1] > compare.WARMUP_ROUNDS and cpu_rate > 0 and wall_rate > 0
-    assert side.last_snapshot > 0 and side.capture_thread.snapshot_seconds  # every variant probed on the worker's rhythm
+    assert side.last_snapshot > 0 and side.capture_thread.snapshot_seconds  # every variant probed
 
     def short(sides, repeats):  # the same rounds, a few steps each
         return alternate({name: partial(call.func, 0.01) for name, call in sides.items()}, repeats)
