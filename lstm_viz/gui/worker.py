@@ -89,6 +89,8 @@ class CommandLoop:
         self.commands_sent = 0  # user commands sent; a snapshot with as many commands_done has seen them all
         self._commands_done = 0
         self._stopping = threading.Event()
+        # Both written by the capture thread and read by the training thread: single attribute writes, atomic
+        # under the GIL, and a value one snapshot old only moves the next publish by a frame.
         self._last_publish = 0.0
         self._publish_cost = 0.0  # seconds the capture thread took over the last snapshot
         self._publications: queue.SimpleQueue = queue.SimpleQueue()  # for the capture thread; None stops it
@@ -346,7 +348,7 @@ class TrainingWorker(CommandLoop):
             finish = trainer.snapshot_later()
         except Exception as error:
             return self._probe_failed(error, trainer)
-        settings = dict(running=self._running, commands_done=self._commands_done, run_dir=_run_dir(trainer))
+        settings = self._settings_now(trainer)
         message = self._message
 
         def publication() -> Snapshot:
@@ -368,9 +370,12 @@ class TrainingWorker(CommandLoop):
             snapshot = trainer.snapshot(with_trace=False, with_view=False)
         except Exception:  # nothing to show; the thread lives on for the next command
             return None
-        settings = dict(running=self._running, commands_done=self._commands_done, run_dir=_run_dir(trainer))
-        published = dataclasses.replace(snapshot, message=self._message, **settings)
+        published = dataclasses.replace(snapshot, message=self._message, **self._settings_now(trainer))
         return lambda: published
+
+    def _settings_now(self, trainer: Trainer) -> dict:
+        """What a snapshot of `trainer` says about the loop, as it is when the snapshot is taken."""
+        return dict(running=self._running, commands_done=self._commands_done, run_dir=_run_dir(trainer))
 
     def _stall_warning_for(self, snapshot: Snapshot, trainer: Trainer) -> str:
         """WARNING_MARK + diagnosis.stall_notice of `trainer`'s run, looked at anew every STALL_CHECK_STEPS steps;
